@@ -1,0 +1,70 @@
+/*
+ * fr_tokenizer.h - French text analysis (SPEC section 3).
+ *
+ * Turns UTF-8 text into the index terms of prsearch: split on non
+ * letters/digits, drop elided articles (l', d', qu'...), split hyphenated
+ * words into consecutive positions, join thousands groups, read dotted
+ * acronyms, inclusive writing and ordinals, drop stop words, then stem with
+ * Snowball French and fold diacritics. The same rules serve documents and
+ * queries (which differ only in how accented words are stemmed) and prefix
+ * tokens (folded, not stemmed). fts5_french.c wraps it as the FTS5 tokenizer
+ * "french"; snippets use it to find the words of a text that match a query.
+ *
+ * Thread use: an fr_tokenizer holds a Snowball stemmer and a stem cache, so
+ * one object must not be used by two threads at once. Create one per thread
+ * (FTS5 creates one per table per connection).
+ */
+#ifndef FR_TOKENIZER_H
+#define FR_TOKENIZER_H
+
+typedef struct fr_tokenizer fr_tokenizer;
+
+/* What the text is; decides how accented words are stemmed (SPEC 3.4). */
+typedef enum fr_mode {
+    FR_MODE_DOCUMENT = 0, /* fold(stem(W)), plus colocated stem(fold(W)) */
+    FR_MODE_QUERY = 1,    /* accented: fold(stem(Q)); plain: stem(Q) */
+    FR_MODE_PREFIX = 2    /* folded, not stemmed; the stem of the prefix is
+                             added as a colocated alternative (SPEC 3.9) */
+} fr_mode;
+
+/* Set in FLAGS for a token at the same position as the previous one. */
+#define FR_TOKEN_COLOCATED 0x0001
+
+/*
+ * Called once per token, in text order. TOKEN is LEN bytes (not
+ * NUL-terminated, valid only during the call). START and END are byte
+ * offsets in the input of the word the token comes from (END exclusive;
+ * for "l'État" the word is "État"). Offsets never decrease from one call to
+ * the next and stay within the input. Return 0 to go on; any other value
+ * stops tokenizing and is returned by fr_tokenize().
+ */
+typedef int (*fr_token_fn)(void *ctx, int flags, const char *token, int len,
+                           int start, int end);
+
+/* A new tokenizer, or NULL when out of memory. */
+fr_tokenizer *fr_tokenizer_new(void);
+
+/* Free T and everything it owns. T may be NULL. */
+void fr_tokenizer_free(fr_tokenizer *t);
+
+/*
+ * Tokenize LEN bytes of TEXT in MODE, calling FN(CTX, ...) for each token.
+ * Invalid UTF-8 bytes are treated as separators. Returns 0, or the first
+ * non-zero value returned by FN, or -1 when out of memory.
+ */
+int fr_tokenize(fr_tokenizer *t, fr_mode mode, const char *text, int len,
+                fr_token_fn fn, void *ctx);
+
+/*
+ * Fold one word for display-independent comparisons (lower case, no
+ * diacritics, œ -> oe, æ -> ae): the form used for facet values, titles
+ * compared for duplicates and typo correction. Returns a malloc'ed
+ * NUL-terminated string the caller frees, or NULL when out of memory.
+ */
+char *fr_fold(const char *text, int len);
+
+/* Non-zero when the lower-case, folded word W (LEN bytes) is a French stop
+ * word that the tokenizer drops. */
+int fr_is_stopword(const char *w, int len);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * index_db.h - the index file: opening it, its schema, its migrations.
+ *
+ * One SQLite file in WAL mode, so the daemon reads while the indexer
+ * writes. The schema (version PR_SCHEMA_VERSION, kept in PRAGMA
+ * user_version):
+ *
+ *   documents(id INTEGER PRIMARY KEY, source TEXT UNIQUE -- absolute path,
+ *             path -- relative to the root it was indexed from,
+ *             root -- that root (absolute), collection, url, title,
+ *             date -- 'YYYY-MM-DD' or NULL, date_ts -- Unix seconds or NULL,
+ *             categories, tags -- JSON arrays of strings,
+ *             chapeau, headings, body -- plain text,
+ *             taxonomy -- collection, categories, tags, one per line,
+ *             size, mtime_ns, hash -- change detection)
+ *   doc_facets(kind -- 'collection'|'category'|'tag'|'year', folded, doc_id,
+ *              value) -- one row per facet value of a document; folded is
+ *              fr_fold(value), what filters compare
+ *   fts -- FTS5(title, headings, chapeau, body, taxonomy), external content
+ *          on documents (kept in sync by triggers), tokenizer 'french'
+ *   meta(key, value) -- 'last_run' (Unix seconds of the last commit), ...
+ *
+ * Column order of fts is part of the contract: bm25() weights are given in
+ * this order (PR_COL_TITLE ...).
+ */
+#ifndef INDEX_DB_H
+#define INDEX_DB_H
+
+#include <sqlite3.h>
+#include "pr_error.h"
+
+#define PR_SCHEMA_VERSION 1
+
+enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,
+       PR_COL_TAXONOMY, PR_NCOLS };
+
+/* Flags for pr_index_open(). */
+#define PR_INDEX_READONLY 0x1 /* open read-only; the file must exist */
+#define PR_INDEX_CREATE   0x2 /* create the file and schema if missing */
+
+/*
+ * Open the index at PATH, register the "french" tokenizer, check that SQLite
+ * has FTS5 and that the schema version is one this build reads (migrating it
+ * when opened for writing). Returns the connection, or NULL with ERR set
+ * ("no index at PATH", "SQLite has no FTS5 ...", "index PATH was built by a
+ * newer prsearch", ...). The caller closes it with sqlite3_close().
+ * A connection belongs to one thread at a time.
+ */
+sqlite3 *pr_index_open(const char *path, int flags, pr_error *err);
+
+/* Number of documents in the index, or -1 on error. */
+long long pr_index_count(sqlite3 *db);
+
+#endif
