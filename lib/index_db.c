@@ -1,0 +1,195 @@
+/*
+ * index_db.c - opening the index file and keeping its schema current.
+ *
+ * Everything that knows the SQL schema's shape at creation time lives here;
+ * the indexer (indexer.c) writes rows and the searcher (search.c) reads
+ * them. The FTS5 table is external-content over `documents`, synchronised
+ * by triggers, so a writer only ever touches `documents` and `doc_facets`,
+ * and snippets can be cut from the stored text.
+ */
+#include "index_db.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "fts5_french.h"
+
+static const char schema_v1[] =
+    "CREATE TABLE documents("
+    "  id INTEGER PRIMARY KEY,"
+    "  source TEXT NOT NULL UNIQUE,"
+    "  root TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  collection TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  date TEXT,"
+    "  date_ts INTEGER,"
+    "  categories TEXT NOT NULL DEFAULT '[]',"
+    "  tags TEXT NOT NULL DEFAULT '[]',"
+    "  chapeau TEXT NOT NULL DEFAULT '',"
+    "  headings TEXT NOT NULL DEFAULT '',"
+    "  body TEXT NOT NULL DEFAULT '',"
+    "  taxonomy TEXT NOT NULL DEFAULT '',"
+    "  size INTEGER NOT NULL,"
+    "  mtime_ns INTEGER NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE INDEX documents_by_date ON documents(date_ts);"
+    "CREATE TABLE doc_facets("
+    "  kind TEXT NOT NULL,"
+    "  folded TEXT NOT NULL,"
+    "  doc_id INTEGER NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY(kind, folded, doc_id)) WITHOUT ROWID;"
+    "CREATE INDEX doc_facets_by_doc ON doc_facets(doc_id);"
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;"
+    "CREATE VIRTUAL TABLE fts USING fts5("
+    "  title, headings, chapeau, body, taxonomy,"
+    "  content='documents', content_rowid='id', tokenize='french');"
+    /* Only text changes touch FTS5: an mtime-only update (same hash) must
+     * not pay for re-tokenizing the page. */
+    "CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN"
+    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    "END;"
+    "CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN"
+    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+    "  DELETE FROM doc_facets WHERE doc_id = old.id;"
+    "END;"
+    "CREATE TRIGGER documents_au AFTER UPDATE OF title, headings, chapeau, body, taxonomy"
+    "  ON documents BEGIN"
+    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    "END;"
+    "PRAGMA user_version = 1;";
+
+static int user_version(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int v = -1;
+
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Bring a writable index to PR_SCHEMA_VERSION. Version 0 is an empty file
+ * (a new index); later versions will add their steps here in order. */
+static int migrate(sqlite3 *db, const char *path, int version, pr_error *err)
+{
+    char *msg = NULL;
+
+    if (version == PR_SCHEMA_VERSION)
+        return 0;
+    if (version != 0)
+        return pr_error_set(err, 0, 0, "%s: unknown index schema version %d", path, version);
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
+        pr_error_set(err, 0, 0, "%s: cannot create the index schema: %s", path,
+                     msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_version(sqlite3 *db, const char *path, int flags, pr_error *err)
+{
+    int v = user_version(db);
+
+    if (v < 0)
+        return pr_error_set(err, 0, 0, "%s: not a prsearch index (%s)", path,
+                            sqlite3_errmsg(db));
+    if (v > PR_SCHEMA_VERSION)
+        return pr_error_set(err, 0, 0,
+                            "%s: index built by a newer prsearch (schema %d, this one reads %d)",
+                            path, v, PR_SCHEMA_VERSION);
+    if (flags & PR_INDEX_READONLY) {
+        if (v == 0)
+            return pr_error_set(err, 0, 0, "%s: not a prsearch index (empty or foreign file)", path);
+        if (v < PR_SCHEMA_VERSION)
+            return pr_error_set(err, 0, 0,
+                                "%s: index schema %d is old: run prsearch-index to upgrade it",
+                                path, v);
+        return 0;
+    }
+    return migrate(db, path, v, err);
+}
+
+static int configure_writer(sqlite3 *db, const char *path, pr_error *err)
+{
+    char *msg = NULL;
+
+    /* WAL lets the daemon keep reading the previous state while a run
+     * writes; synchronous=NORMAL is durable at each checkpoint and cannot
+     * corrupt in WAL mode. */
+    if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                         "PRAGMA journal_size_limit=67108864;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        pr_error_set(err, 0, 0, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3 *pr_index_open(const char *path, int flags, pr_error *err)
+{
+    sqlite3 *db = NULL;
+    const char *fts_msg = NULL;
+    struct stat sb;
+    int oflags;
+
+    if ((flags & PR_INDEX_READONLY) || !(flags & PR_INDEX_CREATE)) {
+        if (stat(path, &sb) != 0) {
+            pr_error_set(err, 0, 0, "no index at %s (%s): build one with prsearch-index",
+                         path, strerror(errno));
+            return NULL;
+        }
+    }
+    oflags = (flags & PR_INDEX_READONLY) ? SQLITE_OPEN_READONLY
+                                         : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    if (sqlite3_open_v2(path, &db, oflags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        pr_error_set(err, 0, 0, "cannot open index %s: %s", path,
+                     db ? sqlite3_errmsg(db) : "out of memory");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    sqlite3_extended_result_codes(db, 1);
+    if (fts5_french_register(db, &fts_msg) != SQLITE_OK) {
+        pr_error_set(err, 0, 0, "%s", fts_msg ? fts_msg : "cannot register the french tokenizer");
+        sqlite3_close(db);
+        return NULL;
+    }
+    if (!(flags & PR_INDEX_READONLY) && configure_writer(db, path, err) != 0)
+        goto fail;
+    if (check_version(db, path, flags, err) != 0)
+        goto fail;
+    return db;
+fail:
+    sqlite3_close(db);
+    return NULL;
+}
+
+long long pr_index_count(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    long long n = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM documents", -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
