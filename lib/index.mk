@@ -1,1 +1,7 @@
 lib_libprsearch_la_SOURCES += lib/index_db.c lib/index_db.h
+lib_libprsearch_la_SOURCES += lib/jekyll_site.c lib/jekyll_site.h
+lib_libprsearch_la_SOURCES += lib/indexer.c lib/indexer.h
+
+bin_PROGRAMS += indexer/prsearch-index
+indexer_prsearch_index_SOURCES = indexer/prsearch_index.c
+indexer_prsearch_index_LDADD = $(PR_CORE)

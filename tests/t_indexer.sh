@@ -1,0 +1,239 @@
+#!/usr/bin/env bash
+# Tests of prsearch-index through the real binary: counts, incremental
+# runs, removals, drafts, rejected files, exit codes, --json, the lock,
+# and on the corpus (when present) the acceptance checks of the foundation.
+source "$(dirname "$0")/lib.sh"
+
+IDX=$T_TMP/idx.db
+q() { sqlite3 -batch -noheader "$1" "$2"; }
+json_field() { # json_field JSON KEY -> integer value
+    sed -n "s/.*\"$2\": *\([0-9.]*\).*/\1/p" <<<"$1"
+}
+
+# ---- a small site of our own -------------------------------------------
+site=$T_TMP/site
+mkdir -p "$site/_communiques" "$site/_actualites" "$site/_drafts" "$site/_layouts" "$site/node_modules/x"
+cat >"$site/_config.yml" <<'YML'
+collections:
+  communiques:
+    output: true
+    permalink: "/espace-presse/:title/"
+  actualites:
+    output: true
+    permalink: /actualites/:year/:title/
+  cachee:
+    output: false
+exclude:
+  - README.md
+YML
+mkdir -p "$site/_cachee"
+page() { # page FILE TITLE [extra front matter lines]
+    local f=$1 t=$2; shift 2
+    { echo '---'; echo "title: \"$t\""; printf '%s\n' "$@"; echo '---'; echo; echo "Corps de la page $t avec l’État et le recrutement."; } >"$f"
+}
+page "$site/_communiques/2021-03-01-eig-recrute.md" "L'État recrute des EIG" "date: 2021-03-01 13:11:00 +01:00"
+page "$site/_communiques/cloud.markdown" "Le cloud de l'État" "date: 2022-05-10"
+page "$site/_actualites/fast.md" "FAST 8" "date: 2023-06-01 10:00:00 +02:00" "tags: FAST"
+page "$site/_actualites/brouillon.md" "Brouillon" "published: false"
+page "$site/_drafts/draft.md" "Draft"
+page "$site/_layouts/default.md" "Layout"
+page "$site/_cachee/secret.md" "Secret"
+page "$site/node_modules/x/readme.md" "Module"
+page "$site/README.md" "Lisez-moi"
+page "$site/a-propos.md" "À propos"
+echo "not markdown" >"$site/notes.txt"
+
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>"$T_TMP/err"); st=$?
+check_eq "site: exit 0" "$st" 0
+check_eq "site: 4 files (drafts, _layouts, output:false, excluded, node_modules skipped)" "$(json_field "$out" files)" 4
+check_eq "site: 4 added" "$(json_field "$out" added)" 4
+check_eq "site: documents 4" "$(json_field "$out" documents)" 4
+check_match "site: summary line on stderr" "$(cat "$T_TMP/err")" \
+    '^indexed 4 files: 4 added, 0 updated, 0 removed, 0 unchanged, 0 rejected in [0-9.]+ s$'
+check_match "--json prints one JSON object" "$out" \
+    '^\{"files":4,"added":4,"updated":0,"removed":0,"unchanged":0,"rejected":0,"seconds":[0-9.e-]+,"documents":4\}$'
+check_eq "collection permalink with :title" \
+    "$(q "$IDX" "select url from documents where path like '%cloud.markdown'")" "/espace-presse/cloud/"
+check_eq ":title drops the file name's date" \
+    "$(q "$IDX" "select url from documents where path like '%eig-recrute.md'")" "/espace-presse/eig-recrute/"
+check_eq ":year from the date" \
+    "$(q "$IDX" "select url from documents where path like '%fast.md'")" "/actualites/2023/fast/"
+check_eq "page outside collections: Jekyll URL" \
+    "$(q "$IDX" "select url||' '||collection from documents where path='a-propos.md'")" "/a-propos.html pages"
+check_eq "path relative to the site root" \
+    "$(q "$IDX" "select path from documents where collection='actualites'")" "_actualites/fast.md"
+check_eq "date from front matter, with offset" \
+    "$(q "$IDX" "select date from documents where path like '%fast.md'")" "2023-06-01"
+check_eq "facets: collection, tag, year rows" \
+    "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
+    "collection=actualites tag=FAST year=2023"
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 1
+check_eq "WAL mode" "$(q "$IDX" "pragma journal_mode")" wal
+
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "rerun: all unchanged" "$(json_field "$out" unchanged)/$(json_field "$out" added)/$(json_field "$out" updated)" "4/0/0"
+
+touch -d '2020-01-01' "$site/a-propos.md"
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "mtime changed, same bytes: unchanged" "$(json_field "$out" unchanged)/$(json_field "$out" updated)" "4/0"
+
+echo "Un paragraphe ajouté." >>"$site/_communiques/cloud.markdown"
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "one file changed: 1 updated" "$(json_field "$out" updated)/$(json_field "$out" unchanged)" "1/3"
+check_eq "new text is stored" \
+    "$(q "$IDX" "select count(*) from documents where body like '%paragraphe ajouté%'")" 1
+
+rm "$site/_actualites/fast.md"
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "one file deleted: 1 removed" "$(json_field "$out" removed)/$(json_field "$out" documents)" "1/3"
+check_eq "its facets went with it" \
+    "$(q "$IDX" "select count(*) from doc_facets where kind='tag'")" 0
+
+sed -i 's/^title: "Le cloud/published: false\ntitle: "Le cloud/' "$site/_communiques/cloud.markdown"
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "published: false removes an indexed page" "$(json_field "$out" removed)/$(json_field "$out" documents)" "1/2"
+
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site/_communiques/2021-03-01-eig-recrute.md" 2>/dev/null); st=$?
+check_eq "a single file as PATH: unchanged, nothing else removed" \
+    "$st $(json_field "$out" unchanged) $(json_field "$out" removed) $(json_field "$out" documents)" "0 1 0 2"
+
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json --full "$site" 2>/dev/null)
+check_eq "--full rewrites every page" "$(json_field "$out" updated)/$(json_field "$out" unchanged)" "2/0"
+
+check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
+
+# ---- rejected files ----------------------------------------------------
+bad=$T_TMP/bad
+mkdir -p "$bad"
+page "$bad/good1.md" "Bon un"
+page "$bad/good2.md" "Bon deux"
+printf -- '---\ntitle: "unclosed\ndate: 2021-01-01\n---\nbody\n' >"$bad/yaml.md"
+printf 'binary\0data\0' >"$bad/binary.md"
+: >"$bad/empty.md"
+head -c 5242880 /dev/zero | tr '\0' 'a' >"$bad/huge.md"
+printf -- '---\ntitle: Latin-1 \xe9t\xe9\n---\nCorps \xe9crit en Latin-1.\n' >"$bad/latin1.md"
+"$PRSEARCH_INDEX" -d "$T_TMP/bad.db" "$bad" >"$T_TMP/out" 2>"$T_TMP/err"; st=$?
+err=$(cat "$T_TMP/err")
+check_eq "bad files: exit 1" "$st" 1
+check_match "bad YAML reported as path:line:col" "$err" "$bad/yaml.md:[0-9]+:[0-9]+: "
+check_match "binary file reported" "$err" "$bad/binary.md: .*binary"
+check_match "empty file reported" "$err" "$bad/empty.md: .*empty"
+check_match "5 MB file reported" "$err" "$bad/huge.md: .*too large"
+check_match "invalid UTF-8 repaired with a warning" "$err" "$bad/latin1.md: warning: invalid UTF-8"
+check_match "summary counts add up" "$err" "indexed 7 files: 3 added, 0 updated, 0 removed, 0 unchanged, 4 rejected"
+check_eq "good files indexed" "$(q "$T_TMP/bad.db" "select group_concat(path, ' ') from (select path from documents order by path)")" \
+    "good1.md good2.md latin1.md"
+check_match "repaired text holds U+FFFD" "$(q "$T_TMP/bad.db" "select title from documents where path='latin1.md'")" $'\uFFFD'
+"$PRSEARCH_INDEX" -d "$T_TMP/bad.db" --max-size 6000000 "$bad" 2>/dev/null
+check_eq "--max-size lets a big file in" \
+    "$(q "$T_TMP/bad.db" "select count(*) from documents where path='huge.md'")" 1
+
+# A page that was indexed stays when a later edit breaks it.
+printf -- '---\ntitle: "cassé\n---\n' >"$bad/good1.md"
+"$PRSEARCH_INDEX" -d "$T_TMP/bad.db" "$bad" 2>/dev/null
+check_eq "broken edit keeps the indexed page" \
+    "$(q "$T_TMP/bad.db" "select title from documents where path='good1.md'")" "Bon un"
+
+# ---- usage and fatal errors: exit 2, index untouched ---------------------
+before=$(q "$IDX" "select count(*)||':'||group_concat(hash) from documents")
+check_exit "missing PATH: exit 2" 2 "$PRSEARCH_INDEX" -d "$IDX" "$T_TMP/nowhere"
+check_contains "missing PATH named" "$(cat "$T_TMP/last.err")" "$T_TMP/nowhere"
+check_exit "no PATH: exit 2" 2 "$PRSEARCH_INDEX" -d "$IDX"
+check_exit "unknown option: exit 2" 2 "$PRSEARCH_INDEX" --frobnicate "$site"
+check_exit "bad --max-size: exit 2" 2 "$PRSEARCH_INDEX" --max-size abc "$site"
+check_exit "--help: exit 0" 0 "$PRSEARCH_INDEX" --help
+check_exit "--version: exit 0" 0 "$PRSEARCH_INDEX" --version
+check_eq "index unchanged after errors" "$(q "$IDX" "select count(*)||':'||group_concat(hash) from documents")" "$before"
+
+exec 9>"$IDX.lock"
+flock 9
+check_exit "concurrent run: exit 2" 2 "$PRSEARCH_INDEX" -d "$IDX" "$site"
+check_contains "concurrent run says why" "$(cat "$T_TMP/last.err")" "another prsearch-index run"
+exec 9>&-
+
+echo "not a database" >"$T_TMP/foreign.db"
+check_exit "foreign file as index: exit 2" 2 "$PRSEARCH_INDEX" -d "$T_TMP/foreign.db" "$site"
+
+if [[ $(id -u) == 0 ]] && command -v setpriv >/dev/null; then
+    ro=$T_TMP/ro; mkdir -p "$ro"; cp "$IDX" "$ro/idx.db"; chmod 555 "$ro"; chmod 444 "$ro/idx.db"
+    chown -R nobody "$ro"
+    st=0; setpriv --reuid=nobody --regid=nogroup --clear-groups "$PRSEARCH_INDEX" -d "$ro/idx.db" "$site" \
+        >/dev/null 2>"$T_TMP/err" || st=$?
+    check_eq "read-only index folder: exit 2" "$st" 2
+    check_eq "read-only index folder: index intact" "$(q "$ro/idx.db" "select count(*)||':'||group_concat(hash) from documents")" "$before"
+else
+    skip "read-only index folder" "needs root and setpriv to drop privileges"
+    skip "read-only index folder: index intact" "needs root and setpriv"
+fi
+
+# ---- the real corpus ---------------------------------------------------
+if ! have_corpus; then
+    for t in "corpus: exit 1" "corpus: one rejection" "corpus: counts add up" "corpus: permalinks" \
+             "corpus: rerun unchanged" "corpus: 1 updated" "corpus: 1 removed" "corpus: SIGKILL safety"; do
+        skip "$t" "no corpus at $PR_CORPUS"
+    done
+    done_testing; exit
+fi
+C=$T_TMP/corpus.db
+drafts=$(grep -rlE '^published: *false' "$PR_CORPUS" --include='*.md' --include='*.markdown' | wc -l)
+total=$(find "$PR_CORPUS" -path '*/_*' \( -name '*.md' -o -name '*.markdown' \) | wc -l)
+out=$("$PRSEARCH_INDEX" -d "$C" --json "$PR_CORPUS" 2>"$T_TMP/err"); st=$?
+check_eq "corpus: exit 1" "$st" 1
+check_eq "corpus: one rejection" "$(grep -c "^$PR_CORPUS/" "$T_TMP/err")/$(json_field "$out" rejected)" "1/1"
+check_match "corpus: the broken YAML named with line:col" "$(cat "$T_TMP/err")" \
+    "_publications/plan-action-logiciels-libres-communs-numeriques.md:[0-9]+:[0-9]+: "
+check_eq "corpus: every published file indexed" "$(json_field "$out" documents)" "$((total - drafts - 1))"
+check_eq "corpus: counts add up" \
+    "$(( $(json_field "$out" added) + $(json_field "$out" updated) + $(json_field "$out" unchanged) + $(json_field "$out" rejected) ))" \
+    "$(json_field "$out" files)"
+check_eq "corpus: communiques at /espace-presse/<slug>/" \
+    "$(q "$C" "select count(*) from documents where collection='communiques' and url not like '/espace-presse/%/'")" 0
+check_eq "corpus: a known permalink" \
+    "$(q "$C" "select url from documents where path='_communiques/accelerateur-dinitiatives-citoyennes-saison-2.markdown'")" \
+    "/espace-presse/accelerateur-dinitiatives-citoyennes-saison-2/"
+no_drafts=$(q "$C" "select count(*) from documents where title='' or body=''")
+check_eq "corpus: every page has a title and a body" "$no_drafts" 0
+
+out=$("$PRSEARCH_INDEX" -d "$C" --json "$PR_CORPUS" 2>/dev/null)
+secs=$(json_field "$out" seconds)
+check_eq "corpus: rerun unchanged" "$(json_field "$out" unchanged)/$(json_field "$out" added)/$(json_field "$out" updated)" \
+    "$(json_field "$out" files)/0/0"
+check "corpus: rerun well under a second ($secs s)" awk -v s="$secs" 'BEGIN{exit !(s < 0.5)}'
+
+copy=$T_TMP/corpus-copy
+cp -r "$PR_CORPUS" "$copy"; chmod -R u+w "$copy"
+C2=$T_TMP/copy.db
+"$PRSEARCH_INDEX" -q -d "$C2" "$copy" 2>/dev/null
+echo "Paragraphe modifié." >>"$copy/_communiques/accelerateur-dinitiatives-citoyennes-saison-2.markdown"
+out=$("$PRSEARCH_INDEX" -d "$C2" --json "$copy" 2>/dev/null)
+check_eq "corpus: change one file: 1 updated" "$(json_field "$out" updated)" 1
+rm "$copy/_communiques/accelerateur-dinitiatives-citoyennes-saison-2.markdown"
+out=$("$PRSEARCH_INDEX" -d "$C2" --json "$copy" 2>/dev/null)
+check_eq "corpus: delete one: 1 removed" "$(json_field "$out" removed)" 1
+
+# SIGKILL in the middle of --full: the previous state survives intact.
+big=$T_TMP/big
+mkdir -p "$big"
+for i in $(seq 1 12); do cp -r "$PR_CORPUS" "$big/site$i"; done
+chmod -R u+w "$big"
+B=$T_TMP/big.db
+"$PRSEARCH_INDEX" -q -d "$B" "$big" 2>/dev/null
+state=$(q "$B" "select count(*)||':'||sum(length(body)) from documents")
+killed=0
+for delay in 0.05 0.15 0.3 0.5; do
+    "$PRSEARCH_INDEX" -q -d "$B" --full "$big" 2>/dev/null &
+    pid=$!
+    sleep "$delay"
+    kill -KILL "$pid" 2>/dev/null && killed=$((killed + 1))
+    wait "$pid" 2>/dev/null
+    check_eq "SIGKILL after ${delay}s: integrity_check ok" "$(q "$B" "pragma integrity_check")" ok
+    check_eq "SIGKILL after ${delay}s: previous complete state" \
+        "$(q "$B" "select count(*)||':'||sum(length(body)) from documents")" "$state"
+done
+check "SIGKILL really interrupted a run ($killed of 4)" test "$killed" -gt 0
+out=$("$PRSEARCH_INDEX" -d "$B" --json "$big" 2>/dev/null)
+check_eq "after the kills the next run completes" "$(json_field "$out" documents)" "${state%%:*}"
+check_eq "FTS index consistent after the kills" \
+    "$(sqlite3 -batch -cmd ".load $PR_EXTENSION" "$B" "insert into fts(fts) values('integrity-check'); select 'ok'" 2>&1)" ok
+
+done_testing
