@@ -23,12 +23,29 @@ typedef struct fr_tokenizer fr_tokenizer;
 typedef enum fr_mode {
     FR_MODE_DOCUMENT = 0, /* fold(stem(W)), plus colocated stem(fold(W)) */
     FR_MODE_QUERY = 1,    /* accented: fold(stem(Q)); plain: stem(Q) */
-    FR_MODE_PREFIX = 2    /* folded, not stemmed; the stem of the prefix is
-                             added as a colocated alternative (SPEC 3.9) */
+    FR_MODE_PREFIX = 2    /* folded, not stemmed; colocated: the surface
+                             mark form and the stems of the prefix (SPEC 3.9,
+                             see FR_SURFACE_MARK); stop words kept */
 } fr_mode;
 
 /* Set in FLAGS for a token at the same position as the previous one. */
 #define FR_TOKEN_COLOCATED 0x0001
+
+/*
+ * Prefix search (SPEC 3.9) cannot rely on stems alone: the stem of
+ * "établissement" is "etabl", shorter than the prefix "etabliss" a visitor
+ * types, whose own stem is "etabliss". So in FR_MODE_DOCUMENT a word whose
+ * folded surface form differs from its stems also gives, colocated,
+ * FR_SURFACE_MARK followed by that form ("~etablissement"); no other token
+ * starts with the mark, so exact (stemmed) queries never meet these. In
+ * FR_MODE_PREFIX the last word P gives P (stems starting with P), then
+ * colocated: FR_SURFACE_MARK P (surface forms starting with P) and the
+ * stems of P when they differ. Words before the last one (FTS5 passes a
+ * whole phrase "talents du num"* in prefix mode) give what FR_MODE_QUERY
+ * gives. Code comparing tokens itself (snippets) should treat a token and
+ * its colocated followers as alternatives.
+ */
+#define FR_SURFACE_MARK '~'
 
 /*
  * Called once per token, in text order. TOKEN is LEN bytes (not

@@ -3,7 +3,8 @@
  *
  * Registered on every connection that opens an index, and by the loadable
  * extension (lib/sqlite_ext.c) so an administrator can query the index by
- * hand in the sqlite3 shell: `.load /usr/lib/prsearch/french` then
+ * hand in the sqlite3 shell: `.load /usr/lib/prsearch/prsearch_french`
+ * (entry point sqlite3_prsearchfrench_init) then
  * `SELECT title FROM documents JOIN fts ... WHERE fts MATCH 'etat'`.
  */
 #ifndef FTS5_FRENCH_H
