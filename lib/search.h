@@ -22,6 +22,10 @@ typedef struct pr_search_config {
     int max_limit;            /* 100 */
     int snippet_words;        /* about 20-30 words; default 24 */
     int time_budget_ms;       /* per query, 0 = none; default 250 */
+    double recency_boost;     /* ties and near-ties: the newest match of a
+                                 result set gets its score multiplied by
+                                 1 + recency_boost, the oldest by 1, the
+                                 others in between by date; default 0.1 */
 } pr_search_config;
 
 void pr_search_config_init(pr_search_config *cfg);
@@ -86,6 +90,16 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req,
  */
 pr_search_status pr_suggest(pr_searcher *s, const char *q, int limit,
                             json_t **result, pr_error *err);
+
+/*
+ * The one way results are printed, so the daemon's /search body and
+ * `prsearch --json` are the same bytes: compact, keys in the order they
+ * were built (SPEC section 7's order), reals with up to 10 significant
+ * digits. Returns a malloc'ed string without a trailing newline (free()
+ * it), or NULL when out of memory.
+ */
+#define PR_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
+char *pr_json_dump(const json_t *json);
 
 /* Documents in the index and its file's mtime (Unix seconds), for /health.
  * Returns 0, or -1 on error. */

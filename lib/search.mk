@@ -1,1 +1,16 @@
-# lib/search.mk
+# lib/search.mk - the search core (query language, ranking, snippets,
+# facets, result JSON), the prsearch client, their tests and `make eval`.
+lib_libprsearch_la_SOURCES += \
+	lib/search.c lib/search.h lib/search_internal.h \
+	lib/search_suggest.c \
+	lib/search_util.c lib/search_util.h \
+	lib/query_parse.c lib/query_parse.h \
+	lib/snippet.c lib/snippet.h
+
+check_PROGRAMS += tests/test_query_parse tests/test_snippet tests/test_search
+tests_test_query_parse_SOURCES = tests/test_query_parse.c tests/search_fixture.h tests/unit.h
+tests_test_query_parse_LDADD = $(PR_CORE)
+tests_test_snippet_SOURCES = tests/test_snippet.c tests/unit.h
+tests_test_snippet_LDADD = $(PR_CORE)
+tests_test_search_SOURCES = tests/test_search.c tests/search_fixture.h tests/unit.h
+tests_test_search_LDADD = $(PR_CORE)

@@ -1,0 +1,361 @@
+/*
+ * test_search.c - pr_search() end to end on a real index (the fixture of
+ * search_fixture.h): ranking (title beats body, newer first on ties),
+ * filters, facets over the whole match set, pagination and exact total,
+ * the JSON shape of SPEC section 7, suggestions, stats and refresh.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "search.h"
+#include "search_fixture.h"
+#include "unit.h"
+
+static pr_searcher *S;
+
+/* Run a search; NULL when it failed (message in ERR). */
+static json_t *run(pr_search_request *req, pr_error *err)
+{
+    json_t *res = NULL;
+
+    if (pr_search(S, req, &res, err) != PR_SEARCH_OK)
+        return NULL;
+    return res;
+}
+
+static json_t *q(const char *text)
+{
+    pr_search_request req;
+    pr_error err;
+
+    pr_search_request_init(&req);
+    req.q = text;
+    return run(&req, &err);
+}
+
+static const char *hit_path(json_t *res, size_t i)
+{
+    return json_string_value(json_object_get(json_array_get(json_object_get(res, "hits"), i),
+                                             "path"));
+}
+
+static long long total(json_t *res)
+{
+    return json_integer_value(json_object_get(res, "total"));
+}
+
+static void test_json_shape(void)
+{
+    static const char *const top[] = {"query", "total", "offset", "limit", "took_ms",
+                                      "hits", "facets", "suggestion"};
+    static const char *const hitk[] = {"path", "url", "collection", "title", "title_html",
+                                       "date", "categories", "tags", "snippet_html", "score",
+                                       "duplicates"};
+    json_t *res = q("EIG recrutement"), *hit;
+    const char *key;
+    json_t *v;
+    size_t i = 0;
+    char *dump;
+
+    if (!CHECK(res != NULL))
+        return;
+    json_object_foreach(res, key, v) {
+        CHECK_STR_MSG(key, i < 8 ? top[i] : "(none)", "top-level keys in SPEC order");
+        i++;
+    }
+    CHECK(i == 8);
+    CHECK_STR(json_string_value(json_object_get(res, "query")), "EIG recrutement");
+    CHECK(json_is_integer(json_object_get(res, "total")));
+    CHECK(json_is_real(json_object_get(res, "took_ms")));
+    CHECK(json_is_null(json_object_get(res, "suggestion")));
+    hit = json_array_get(json_object_get(res, "hits"), 0);
+    i = 0;
+    json_object_foreach(hit, key, v) {
+        CHECK_STR_MSG(key, i < 11 ? hitk[i] : "(none)", "hit keys in SPEC order");
+        i++;
+    }
+    CHECK(i == 11);
+    CHECK_STR(hit_path(res, 0), "_communiques/2021-03-01-eig-recrute.md");
+    CHECK_STR(json_string_value(json_object_get(hit, "date")), "2021-03-01");
+    CHECK(json_is_array(json_object_get(hit, "categories")));
+    CHECK_STR(json_string_value(json_array_get(json_object_get(hit, "tags"), 0)), "EIG");
+    CHECK(json_is_real(json_object_get(hit, "score")));
+    CHECK(json_array_size(json_object_get(hit, "duplicates")) == 0);
+    CHECK(strstr(json_string_value(json_object_get(hit, "title_html")),
+                 "<mark>recrute</mark>") != NULL);
+    CHECK(strstr(json_string_value(json_object_get(hit, "snippet_html")), "<mark>EIG</mark>") !=
+          NULL);
+    v = json_object_get(res, "facets");
+    CHECK(json_is_object(json_object_get(v, "collection")));
+    CHECK(json_is_object(json_object_get(v, "categories")));
+    CHECK(json_is_object(json_object_get(v, "tags")));
+    CHECK(json_is_object(json_object_get(v, "year")));
+    dump = pr_json_dump(res);
+    CHECK(dump && !strncmp(dump, "{\"query\":\"EIG recrutement\",\"total\":", 35));
+    CHECK(dump && !strchr(dump, '\n'));
+    free(dump);
+    json_decref(res);
+    /* Undated document: date is null. */
+    res = q("salon");
+    CHECK(res && total(res) == 1);
+    CHECK(res && json_is_null(json_object_get(json_array_get(json_object_get(res, "hits"), 0),
+                                              "date")));
+    json_decref(res);
+}
+
+static void test_ranking(void)
+{
+    json_t *res = q("accessibilité");
+
+    /* Title beats the same word deep in a long body (same date). */
+    CHECK(res && total(res) == 2);
+    CHECK_STR(hit_path(res, 0), "_actualites/2021-09-01-accessibilite.md");
+    CHECK_STR(hit_path(res, 1), "_actualites/2021-09-01-bilan.md");
+    json_decref(res);
+    /* Same text, two dates: newer first. */
+    res = q("hackathon");
+    CHECK(res && total(res) == 2);
+    CHECK_STR(hit_path(res, 0), "_communiques/2023-02-01-hackathon.md");
+    CHECK_STR(hit_path(res, 1), "_communiques/2018-02-01-hackathon.md");
+    json_decref(res);
+    /* Accents, case, elision: the same hits. */
+    {
+        json_t *a = q("etat"), *b = q("l'État"), *c = q("ÉTAT");
+        CHECK(a && b && c && total(a) > 0 && total(a) == total(b) && total(a) == total(c));
+        for (size_t i = 0; a && b && c && i < (size_t)total(a); i++) {
+            CHECK_STR(hit_path(a, i), hit_path(b, i));
+            CHECK_STR(hit_path(a, i), hit_path(c, i));
+        }
+        json_decref(a);
+        json_decref(b);
+        json_decref(c);
+    }
+}
+
+static void test_query_language(void)
+{
+    json_t *res;
+
+    res = q("cloud");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("cloud -webinaire");
+    CHECK(res && total(res) == 1);
+    CHECK_STR(hit_path(res, 0), "_publications/2022-05-02-souverainete.md");
+    json_decref(res);
+    /* Exclusion alone: everything else, newest first. */
+    res = q("-webinaire");
+    CHECK(res && total(res) == FX_NDOCS - 1);
+    CHECK_STR(hit_path(res, 0), "_communiques/2023-02-01-hackathon.md");
+    json_decref(res);
+    res = q("franceconnect OR hackathon");
+    CHECK(res && total(res) == 3);
+    json_decref(res);
+    res = q("\"talents du numérique\"");
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    res = q("\"numérique talents\"");
+    CHECK(res && total(res) == 0);
+    json_decref(res);
+    res = q("recru*");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("3 500");
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    res = q("porte-parole");
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    /* Stop words alone: no hits, no error. */
+    res = q("le la les");
+    CHECK(res && total(res) == 0);
+    CHECK(res && json_array_size(json_object_get(res, "hits")) == 0);
+    json_decref(res);
+    res = q("");
+    CHECK(res && total(res) == 0);
+    json_decref(res);
+}
+
+static void test_filters(void)
+{
+    pr_search_request req;
+    pr_error err;
+    json_t *res;
+
+    res = q("tag:eig");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("tag:EIG recrute");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("-tag:EIG hackathon");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("category:\"communique de presse\"");
+    CHECK(res && total(res) == 3);
+    json_decref(res);
+    res = q("collection:actualites year:2021");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("after:2021-01-01 before:2021-12-31");
+    CHECK(res && total(res) == 3);
+    json_decref(res);
+    res = q("cloud year:2019");
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    /* Request parameters. */
+    pr_search_request_init(&req);
+    req.q = "hackathon";
+    req.after = "2020";
+    res = run(&req, &err);
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    pr_search_request_init(&req);
+    req.q = "";
+    req.tag = "Cloud";
+    req.collection = "ACTUALITES";
+    res = run(&req, &err);
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    pr_search_request_init(&req);
+    req.q = "cloud";
+    req.category = "Publication";
+    res = run(&req, &err);
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+    pr_search_request_init(&req);
+    req.q = "cloud";
+    req.before = "hier";
+    CHECK(pr_search(S, &req, &res, &err) == PR_SEARCH_BAD_REQUEST);
+    CHECK_STR(err.message, "bad date for before: expected YYYY-MM-DD");
+    req.before = NULL;
+    req.limit = 0;
+    CHECK(pr_search(S, &req, &res, &err) == PR_SEARCH_BAD_REQUEST);
+    req.limit = 101;
+    CHECK(pr_search(S, &req, &res, &err) == PR_SEARCH_BAD_REQUEST);
+    req.limit = 10;
+    req.offset = -1;
+    CHECK(pr_search(S, &req, &res, &err) == PR_SEARCH_BAD_REQUEST);
+}
+
+static long long facet(json_t *res, const char *kind, const char *key)
+{
+    return json_integer_value(json_object_get(json_object_get(json_object_get(res, "facets"),
+                                                              kind), key));
+}
+
+static void test_facets_pagination(void)
+{
+    pr_search_request req;
+    pr_error err;
+    json_t *res, *all;
+    int i;
+
+    /* "-zzz": everything, in pages of 2. */
+    pr_search_request_init(&req);
+    req.q = "-zzzz";
+    req.limit = 100;
+    all = run(&req, &err);
+    CHECK(all && total(all) == FX_NDOCS);
+    for (i = 0; all && i < FX_NDOCS; i += 2) {
+        req.limit = 2;
+        req.offset = i;
+        res = run(&req, &err);
+        CHECK(res && total(res) == FX_NDOCS);
+        CHECK(res && (int)json_array_size(json_object_get(res, "hits")) ==
+                         (FX_NDOCS - i < 2 ? FX_NDOCS - i : 2));
+        CHECK_STR(hit_path(res, 0), hit_path(all, i));
+        /* Facets count the whole match set, not the page. */
+        CHECK(facet(res, "collection", "actualites") == 4);
+        CHECK(facet(res, "collection", "communiques") == 3);
+        CHECK(facet(res, "tags", "EIG") == 2);
+        CHECK(facet(res, "categories", "Communiqué de presse") == 3);
+        CHECK(facet(res, "year", "2021") == 3);
+        json_decref(res);
+    }
+    json_decref(all);
+    req.offset = 50;
+    res = run(&req, &err);
+    CHECK(res && total(res) == FX_NDOCS && json_array_size(json_object_get(res, "hits")) == 0);
+    json_decref(res);
+    /* Facet keys in display order: most frequent first, years newest first. */
+    res = q("-zzzz");
+    {
+        const char *key, *first = NULL;
+        json_t *v;
+        json_object_foreach(json_object_get(json_object_get(res, "facets"), "collection"), key, v) {
+            if (!first)
+                first = key;
+        }
+        CHECK_STR(first, "actualites");
+        first = NULL;
+        json_object_foreach(json_object_get(json_object_get(res, "facets"), "year"), key, v) {
+            if (!first)
+                first = key;
+        }
+        CHECK_STR(first, "2023");
+    }
+    json_decref(res);
+}
+
+static void test_suggest_stats(const char *path)
+{
+    json_t *res = NULL, *sug;
+    pr_error err;
+    long long docs = -1, mtime = -1;
+
+    CHECK(pr_suggest(S, "hack", 8, &res, &err) == PR_SEARCH_OK);
+    sug = json_object_get(res, "suggestions");
+    CHECK(json_array_size(sug) >= 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(sug, 0), "title")),
+              "Hackathon des données ouvertes");
+    CHECK(json_is_string(json_object_get(json_array_get(sug, 0), "url")));
+    CHECK_STR(json_string_value(json_object_get(res, "query")), "hack");
+    json_decref(res);
+    CHECK(pr_suggest(S, "", 8, &res, &err) == PR_SEARCH_OK);
+    CHECK(json_array_size(json_object_get(res, "suggestions")) == 0);
+    json_decref(res);
+    CHECK(pr_suggest(S, "\"; DROP", 8, &res, &err) == PR_SEARCH_OK);
+    json_decref(res);
+    CHECK(pr_searcher_stats(S, &docs, &mtime) == 0);
+    CHECK(docs == FX_NDOCS);
+    CHECK(mtime > 0);
+    CHECK(pr_searcher_refresh(S, 0, &err) == 0);
+    CHECK(pr_searcher_refresh(S, 1, &err) == 1);
+    res = q("hackathon");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    (void)path;
+}
+
+static void test_open_errors(void)
+{
+    pr_error err;
+
+    CHECK(pr_searcher_open("/nonexistent/prsearch.db", NULL, &err) == NULL);
+    CHECK(strstr(err.message, "no index at /nonexistent/prsearch.db") != NULL);
+}
+
+int main(void)
+{
+    char path[256];
+    pr_error err;
+
+    if (!CHECK_MSG(fx_build(path, sizeof path) == 0, "fixture index built"))
+        return unit_done();
+    S = pr_searcher_open(path, NULL, &err);
+    if (CHECK_MSG(S != NULL, "searcher opens")) {
+        test_json_shape();
+        test_ranking();
+        test_query_language();
+        test_filters();
+        test_facets_pagination();
+        test_suggest_stats(path);
+        pr_searcher_close(S);
+    }
+    test_open_errors();
+    fx_remove(path);
+    return unit_done();
+}

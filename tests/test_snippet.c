@@ -1,0 +1,198 @@
+/*
+ * test_snippet.c - highlights and snippet windows (lib/snippet.c) with the
+ * real french tokenizer: accents, elision, stems, prefixes, HTML special
+ * characters, marks never nested nor cutting a UTF-8 character.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "search_util.h"
+#include "snippet.h"
+#include "unit.h"
+
+static fr_tokenizer *tok;
+
+/* TEXT highlighted for the query words WORDS (space separated; a trailing
+ * '*' makes a word a prefix term). The caller frees the result. */
+static char *hl(const char *words, const char *text)
+{
+    snippet_terms *st = snippet_terms_new();
+    char *copy = strdup(words), *save = NULL, *w, *out;
+    int term = 0;
+
+    for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(w);
+        int prefix = n > 1 && w[n - 1] == '*';
+        snippet_terms_add(st, tok, w, (int)(n - prefix), prefix, term++);
+    }
+    out = snippet_highlight(st, tok, text, (int)strlen(text));
+    snippet_terms_free(st);
+    free(copy);
+    return out;
+}
+
+static void check_hl(const char *words, const char *text, const char *want)
+{
+    char *got = hl(words, text);
+    char what[300];
+
+    snprintf(what, sizeof what, "highlight [%s] in [%.60s]", words, text);
+    for (char *p = what; *p; p++) /* one TAP line */
+        if ((unsigned char)*p < ' ')
+            *p = ' ';
+    CHECK_STR_MSG(got, want, what);
+    free(got);
+}
+
+static char *window(const char *words, const char *text, int n, int *score)
+{
+    snippet_terms *st = snippet_terms_new();
+    char *copy = strdup(words), *save = NULL, *w, *out;
+    int term = 0;
+
+    for (w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+        snippet_terms_add(st, tok, w, (int)strlen(w), 0, term++);
+    out = snippet_build(st, tok, text, (int)strlen(text), n, score);
+    snippet_terms_free(st);
+    free(copy);
+    return out;
+}
+
+/* Valid UTF-8, marks balanced and not nested, no '<' but marks, no raw
+ * '&' but entities. */
+static int well_formed(const char *s)
+{
+    int open = 0;
+    size_t i = 0, n = strlen(s);
+
+    while (i < n) {
+        if (s[i] == '<') {
+            if (!strncmp(s + i, "<mark>", 6)) {
+                if (open)
+                    return 0;
+                open = 1;
+                i += 6;
+            } else if (!strncmp(s + i, "</mark>", 7)) {
+                if (!open)
+                    return 0;
+                open = 0;
+                i += 7;
+            } else {
+                return 0;
+            }
+            continue;
+        }
+        if (s[i] == '>' || s[i] == '"' || s[i] == '\'')
+            return 0;
+        if (s[i] == '&' && strncmp(s + i, "&amp;", 5) && strncmp(s + i, "&lt;", 4) &&
+            strncmp(s + i, "&gt;", 4) && strncmp(s + i, "&quot;", 6) && strncmp(s + i, "&#39;", 5))
+            return 0;
+        {
+            int l = pr_utf8_char((const unsigned char *)s + i, n - i, NULL);
+            if (l == 0)
+                return 0;
+            i += l;
+        }
+    }
+    return !open;
+}
+
+static void test_highlight(void)
+{
+    /* Accents both ways, elision, case. */
+    check_hl("etat", "l’État recrute", "l’<mark>État</mark> recrute");
+    check_hl("etat", "l'État recrute", "l&#39;<mark>État</mark> recrute");
+    check_hl("ÉTAT", "un état", "un <mark>état</mark>");
+    check_hl("état", "L'ETAT", "L&#39;<mark>ETAT</mark>");
+    /* Stems. */
+    check_hl("recrutement", "l’État recrute 50 talents", "l’État <mark>recrute</mark> 50 talents");
+    check_hl("recrute", "Le recrutement des recrutés", "Le <mark>recrutement</mark> des <mark>recrutés</mark>");
+    check_hl("donnees", "les données ouvertes", "les <mark>données</mark> ouvertes");
+    check_hl("accessibilite", "Accessibilités", "<mark>Accessibilités</mark>");
+    /* Prefixes. */
+    check_hl("recru*", "le recrutement", "le <mark>recrutement</mark>");
+    check_hl("etabliss*", "un établissement public", "un <mark>établissement</mark> public");
+    /* Stop words are never marked; other words are left alone. */
+    check_hl("talents du numérique", "talents du numérique",
+             "<mark>talents</mark> du <mark>numérique</mark>");
+    /* HTML special characters escaped, marks kept apart. */
+    check_hl("cloud", "<b>cloud</b> & \"cloud\" 'x'",
+             "&lt;b&gt;<mark>cloud</mark>&lt;/b&gt; &amp; &quot;<mark>cloud</mark>&quot; &#39;x&#39;");
+    check_hl("script", "<script>alert(1)</script>",
+             "&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt;");
+    /* Hyphenated words: both parts marked, separately. */
+    check_hl("porte-parole", "le porte-parole", "le <mark>porte</mark>-<mark>parole</mark>");
+    /* Nothing to mark: escaped text only. */
+    check_hl("zzz", "a < b", "a &lt; b");
+    check_hl("", "texte", "texte");
+    /* White space and controls collapse. */
+    check_hl("cloud", "  cloud\n\n\tsouverain \x01 ", "<mark>cloud</mark> souverain");
+}
+
+static void test_utf8(void)
+{
+    char *s;
+
+    /* Invalid bytes in the stored text: repaired, never split. */
+    s = hl("cafe", "caf\xc3\xa9 \xff caf\xc3");
+    CHECK(s && well_formed(s));
+    CHECK(s && strstr(s, "<mark>café</mark>") != NULL);
+    CHECK(s && strstr(s, "\xEF\xBF\xBD") != NULL);
+    free(s);
+    s = hl("numerique", "🚀numérique🚀 ÉTAT");
+    CHECK(s && well_formed(s));
+    CHECK(s && strstr(s, "<mark>numérique</mark>") != NULL);
+    free(s);
+    /* NFD (decomposed) accents: the combining mark stays inside the mark. */
+    s = hl("etat", "l’E\xcc\x81tat");
+    CHECK(s && well_formed(s));
+    CHECK(s && strstr(s, "<mark>E\xcc\x81tat</mark>") != NULL);
+    free(s);
+}
+
+static void test_window(void)
+{
+    const char *text =
+        "Un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+        "quinze seize dix-sept dix-huit dix-neuf vingt. Le programme EIG recrute des "
+        "talents du numérique pour l’État. Puis vingt mots de suite sans rien du tout "
+        "qui vaille la peine dans ce texte, encore et encore jusqu'au bout du texte.";
+    int score = -1;
+    char *s = window("eig recrutement", text, 12, &score);
+
+    CHECK(s && well_formed(s));
+    CHECK(s && strstr(s, "<mark>EIG</mark> <mark>recrute</mark>") != NULL);
+    CHECK(s && !strncmp(s, "\xE2\x80\xA6 ", 4));                /* cut at the start */
+    CHECK(s && !strcmp(s + strlen(s) - 4, " \xE2\x80\xA6"));     /* and at the end */
+    CHECK(score >= 200);
+    free(s);
+    /* Nothing matches: the beginning, score 0. */
+    s = window("zzz", text, 5, &score);
+    CHECK_STR(s, "Un deux trois quatre cinq \xE2\x80\xA6");
+    CHECK(score == 0);
+    free(s);
+    /* Short text: all of it, no ellipsis. */
+    s = window("cloud", "Le cloud.", 24, &score);
+    CHECK_STR(s, "Le <mark>cloud</mark>.");
+    CHECK(score > 0);
+    free(s);
+    s = window("cloud", "", 24, &score);
+    CHECK_STR(s, "");
+    free(s);
+    /* Two distinct terms beat many repeats of one. */
+    s = window("cloud souverain",
+               "cloud cloud cloud cloud un deux trois quatre cinq six sept huit neuf dix "
+               "cloud souverain fin", 4, &score);
+    CHECK(s && strstr(s, "<mark>cloud</mark> <mark>souverain</mark>") != NULL);
+    free(s);
+}
+
+int main(void)
+{
+    tok = fr_tokenizer_new();
+    test_highlight();
+    test_utf8();
+    test_window();
+    fr_tokenizer_free(tok);
+    return unit_done();
+}
