@@ -1,1 +1,33 @@
-# daemon/daemon.mk
+# daemon/daemon.mk - prsearchd, the HTTP/JSON search daemon (issue 4), its
+# systemd units, and its tests. Server-only code stays under daemon/.
+sbin_PROGRAMS += daemon/prsearchd
+daemon_prsearchd_SOURCES = daemon/prsearchd.c \
+	daemon/server.c daemon/server.h \
+	daemon/http_conn.c daemon/http_conn.h \
+	daemon/router.c daemon/router.h \
+	daemon/response.c daemon/response.h \
+	daemon/metrics.c daemon/metrics.h \
+	daemon/workers.c daemon/workers.h \
+	daemon/config.c daemon/config.h
+daemon_prsearchd_LDADD = $(PR_CORE) $(UV_LIBS) $(HTTP_PARSER_LIBS) $(JANSSON_LIBS) \
+	$(SQLITE_LIBS)
+
+EXTRA_DIST += dist/systemd/prsearchd.service dist/systemd/prsearchd.socket \
+	dist/systemd/prsearchd.conf
+
+# Unit tests of the pure parts (no sockets, no index).
+check_PROGRAMS += tests/test_daemon_router tests/test_daemon_config
+tests_test_daemon_router_SOURCES = tests/test_daemon_router.c tests/unit.h \
+	daemon/router.c daemon/router.h daemon/response.c daemon/response.h \
+	daemon/metrics.c daemon/metrics.h
+tests_test_daemon_router_CPPFLAGS = -I$(srcdir)/daemon
+tests_test_daemon_router_LDADD = $(PR_CORE) $(JANSSON_LIBS)
+tests_test_daemon_config_SOURCES = tests/test_daemon_config.c tests/unit.h \
+	daemon/config.c daemon/config.h
+tests_test_daemon_config_CPPFLAGS = -I$(srcdir)/daemon
+tests_test_daemon_config_LDADD = $(PR_CORE)
+
+# Raw-socket abuse client for the shell tests and the Unix-socket benchmark.
+check_PROGRAMS += tests/tool_httpclient
+tests_tool_httpclient_SOURCES = tests/tool_httpclient.c
+tests_tool_httpclient_LDADD = -lpthread

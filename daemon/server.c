@@ -1,0 +1,506 @@
+/*
+ * server.c - listeners, request routing, worker results and shutdown
+ * (server.h). The connection details live in http_conn.c.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <libgen.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "http_conn.h"
+#include "response.h"
+#include "server.h"
+
+#define JSON_TYPE "application/json; charset=utf-8"
+#define STATS_INTERVAL_MS 1000
+
+void pr_log(const char *fmt, ...)
+{
+    char line[2048];
+    va_list ap;
+    int n;
+    va_start(ap, fmt);
+    n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+    line[n] = '\n';
+    /* One write per line, so lines of concurrent processes do not mix. */
+    fputs("prsearchd: ", stderr);
+    fwrite(line, 1, (size_t)n + 1, stderr);
+    fflush(stderr);
+}
+
+static void on_stats_timer(uv_timer_t *t);
+
+void pr_server_init(pr_server *srv, uv_loop_t *loop, const pr_daemon_config *cfg)
+{
+    memset(srv, 0, sizeof *srv);
+    srv->loop = loop;
+    srv->cfg = cfg;
+    pr_metrics_init(&srv->metrics, (double)time(NULL));
+    pr_conn_parser_settings(&srv->parser_settings);
+    uv_timer_init(loop, &srv->stats_timer);
+    srv->stats_timer.data = srv;
+    uv_timer_init(loop, &srv->drain_timer);
+    srv->drain_timer.data = srv;
+}
+
+void pr_server_set_pool(pr_server *srv, pr_pool *pool, long long documents,
+                        long long index_mtime, int threads)
+{
+    srv->pool = pool;
+    srv->metrics.documents = documents;
+    srv->metrics.index_mtime = index_mtime;
+    srv->metrics.threads = threads;
+    uv_timer_start(&srv->stats_timer, on_stats_timer, STATS_INTERVAL_MS, STATS_INTERVAL_MS);
+}
+
+const char *pr_server_date(pr_server *srv)
+{
+    time_t now = time(NULL);
+    if (now != srv->date_time) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(srv->date, sizeof srv->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        srv->date_time = now;
+    }
+    return srv->date;
+}
+
+/* --- worker results ------------------------------------------------- */
+
+/* The document count for /health is refreshed by a worker every second,
+ * so /health answers from the loop even when every worker is busy. */
+static void on_stats_timer(uv_timer_t *t)
+{
+    pr_server *srv = t->data;
+    pr_job *job;
+    if (srv->stats_pending || srv->draining || !srv->pool)
+        return;
+    job = pr_job_new(PR_JOB_STATS, NULL);
+    if (!job)
+        return;
+    srv->stats_pending = 1;
+    pr_pool_submit(srv->pool, job);
+}
+
+static void note_job(pr_server *srv, const pr_job *job)
+{
+    if (job->have_stats) {
+        srv->metrics.documents = job->documents;
+        srv->metrics.index_mtime = job->index_mtime;
+    }
+    if (job->reopened) {
+        srv->metrics.index_reopens++;
+        pr_log("worker %d reopened the index %s (%lld documents)", job->worker,
+               srv->cfg->db, job->have_stats ? job->documents : -1LL);
+    }
+    if (job->reopen_failed) {
+        srv->metrics.index_reopen_errors++;
+        pr_log("worker %d cannot reopen the index, keeps the old one: %s", job->worker,
+               job->error);
+    }
+    if (job->timed_out)
+        srv->metrics.query_timeouts++;
+    if (job->status == 500)
+        pr_log("error: %s", job->error[0] ? job->error : "internal error");
+}
+
+void pr_server_job_done(pr_job *job, void *data)
+{
+    pr_server *srv = data;
+    note_job(srv, job);
+    if (job->kind == PR_JOB_STATS) {
+        srv->stats_pending = 0;
+        pr_job_free(job);
+        return;
+    }
+    pr_conn_job_done(job->owner, job);
+}
+
+/* --- routing -------------------------------------------------------- */
+
+static void answer_health(pr_server *srv, pr_conn *c)
+{
+    char *body = malloc(128);
+    int n;
+    if (!body) {
+        pr_conn_error(c, 500, NULL, "out of memory", NULL);
+        return;
+    }
+    n = snprintf(body, 128, "{\"status\":\"ok\",\"documents\":%lld,\"index_mtime\":%lld}",
+                 srv->metrics.documents, srv->metrics.index_mtime);
+    pr_conn_respond(c, 200, JSON_TYPE, body, (size_t)n, NULL);
+}
+
+static void answer_metrics(pr_server *srv, pr_conn *c)
+{
+    size_t len = 0;
+    char *body;
+    srv->metrics.queue_depth = srv->pool ? pr_pool_queued(srv->pool) : 0;
+    body = pr_metrics_render(&srv->metrics, (double)time(NULL), &len);
+    if (!body) {
+        pr_conn_error(c, 500, NULL, "out of memory", NULL);
+        return;
+    }
+    pr_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body, len, NULL);
+}
+
+static void submit_query(pr_server *srv, pr_conn *c, pr_route route, const char *query,
+                         size_t qlen)
+{
+    pr_param_limits lim = {srv->cfg->max_limit, srv->cfg->max_query_bytes};
+    pr_job *job = pr_job_new(route == PR_ROUTE_SEARCH ? PR_JOB_SEARCH : PR_JOB_SUGGEST, c);
+    pr_error err;
+    pr_error_clear(&err);
+    if (!job) {
+        pr_conn_error(c, 500, NULL, "out of memory", NULL);
+        return;
+    }
+    if (pr_params_parse(route, query, qlen, &lim, &job->params, &err) < 0) {
+        pr_job_free(job);
+        pr_conn_error(c, 400, NULL, err.message, NULL);
+        return;
+    }
+    pr_conn_wait(c);
+    pr_pool_submit(srv->pool, job);
+}
+
+void pr_server_handle(pr_server *srv, pr_conn *c, int method, const char *url, size_t len)
+{
+    struct http_parser_url u;
+    const char *query = "";
+    size_t qlen = 0;
+    pr_route route;
+    http_parser_url_init(&u);
+    if (http_parser_parse_url(url, len, 0, &u) != 0 || !(u.field_set & (1 << UF_PATH))) {
+        pr_conn_error(c, 400, NULL, "malformed request target", NULL);
+        return;
+    }
+    route = pr_route_find(url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+    pr_conn_set_route(c, route);
+    if (route == PR_ROUTE_OTHER) {
+        pr_conn_error(c, 404, NULL, "no such path; try /search, /suggest, /health or /metrics",
+                      NULL);
+        return;
+    }
+    if (method != HTTP_GET && method != HTTP_HEAD) {
+        pr_conn_error(c, 405, NULL, "only GET and HEAD are allowed", "Allow: GET, HEAD\r\n");
+        return;
+    }
+    if (u.field_set & (1 << UF_QUERY)) {
+        query = url + u.field_data[UF_QUERY].off;
+        qlen = u.field_data[UF_QUERY].len;
+    }
+    switch (route) {
+    case PR_ROUTE_HEALTH:
+        answer_health(srv, c);
+        return;
+    case PR_ROUTE_METRICS:
+        answer_metrics(srv, c);
+        return;
+    default:
+        submit_query(srv, c, route, query, qlen);
+        return;
+    }
+}
+
+/* --- listeners ------------------------------------------------------ */
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    pr_listener *l = server->data;
+    if (status < 0) {
+        pr_log("accept on %s: %s", l->name, uv_strerror(status));
+        return;
+    }
+    pr_conn_accept(l->srv, l);
+}
+
+static pr_listener *listener_new(pr_server *srv, int is_unix, const char *name)
+{
+    pr_listener *l = calloc(1, sizeof *l);
+    if (!l) return NULL;
+    l->srv = srv;
+    l->is_unix = is_unix;
+    snprintf(l->name, sizeof l->name, "%s", name);
+    return l;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    pr_listener *l = h->data;
+    free(l->unlink_path);
+    free(l);
+}
+
+/* Listen on L's handle (initialised, bound) and keep it in SRV's list. */
+static int listener_start(pr_server *srv, pr_listener *l, pr_error *err)
+{
+    int rc;
+    l->h.handle.data = l;
+    rc = uv_listen(&l->h.stream, 511, on_connection);
+    if (rc != 0) {
+        pr_error_set(err, 0, 0, "cannot listen on %s: %s", l->name, uv_strerror(rc));
+        if (l->unlink_path) unlink(l->unlink_path);
+        uv_close(&l->h.handle, on_listener_closed);
+        return -1;
+    }
+    l->next = srv->listeners;
+    srv->listeners = l;
+    pr_log("listening on %s", l->name);
+    return 0;
+}
+
+/* Make the socket's directory if it is missing (one level, as
+ * /run/prsearch outside systemd). */
+static int socket_dir(const char *path, pr_error *err)
+{
+    char *copy = strdup(path), *dir;
+    struct stat st;
+    int rc = 0;
+    if (!copy)
+        return pr_error_set(err, 0, 0, "out of memory");
+    dir = dirname(copy);
+    if (stat(dir, &st) != 0) {
+        if (errno != ENOENT || mkdir(dir, 0755) != 0)
+            rc = pr_error_set(err, 0, 0, "cannot create the socket directory %s: %s", dir,
+                              strerror(errno));
+    } else if (!S_ISDIR(st.st_mode)) {
+        rc = pr_error_set(err, 0, 0, "%s is not a directory", dir);
+    }
+    free(copy);
+    return rc;
+}
+
+/* A socket file left by a daemon that died is removed; one that answers
+ * belongs to a running daemon and is kept. */
+static int stale_socket(const char *path, pr_error *err)
+{
+    struct stat st;
+    struct sockaddr_un sa;
+    int fd, live;
+    if (lstat(path, &st) != 0)
+        return 0;
+    if (!S_ISSOCK(st.st_mode))
+        return pr_error_set(err, 0, 0, "%s exists and is not a socket", path);
+    memset(&sa, 0, sizeof sa);
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return pr_error_set(err, 0, 0, "socket: %s", strerror(errno));
+    live = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    if (live)
+        return pr_error_set(err, 0, 0, "another daemon is already listening on %s", path);
+    if (unlink(path) != 0)
+        return pr_error_set(err, 0, 0, "cannot remove the stale socket %s: %s", path,
+                            strerror(errno));
+    return 0;
+}
+
+static int socket_owner(const char *path, int mode, const char *group, pr_error *err)
+{
+    if (chmod(path, (mode_t)mode) != 0)
+        return pr_error_set(err, 0, 0, "chmod %s: %s", path, strerror(errno));
+    if (group && *group) {
+        struct group *g = getgrnam(group);
+        char *end;
+        long gid = g ? (long)g->gr_gid : strtol(group, &end, 10);
+        if (!g && (*end || end == group))
+            return pr_error_set(err, 0, 0, "socket_group: no group named %s", group);
+        if (chown(path, (uid_t)-1, (gid_t)gid) != 0)
+            return pr_error_set(err, 0, 0, "chown %s to group %s: %s", path, group,
+                                strerror(errno));
+    }
+    return 0;
+}
+
+int pr_server_listen_unix(pr_server *srv, const char *path, int mode, const char *group,
+                          pr_error *err)
+{
+    char name[300];
+    pr_listener *l;
+    mode_t old;
+    int rc;
+    if (strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+        return pr_error_set(err, 0, 0, "socket path too long: %s", path);
+    if (socket_dir(path, err) < 0 || stale_socket(path, err) < 0)
+        return -1;
+    snprintf(name, sizeof name, "unix:%s", path);
+    if (!(l = listener_new(srv, 1, name)) || !(l->unlink_path = strdup(path))) {
+        free(l);
+        return pr_error_set(err, 0, 0, "out of memory");
+    }
+    uv_pipe_init(srv->loop, &l->h.pipe, 0);
+    l->h.handle.data = l;
+    old = umask(0777 & ~(mode_t)mode); /* no window with looser bits */
+    rc = uv_pipe_bind(&l->h.pipe, path);
+    umask(old);
+    if (rc != 0) {
+        pr_error_set(err, 0, 0, "cannot bind %s: %s", path, uv_strerror(rc));
+        free(l->unlink_path);
+        l->unlink_path = NULL;
+        uv_close(&l->h.handle, on_listener_closed);
+        return -1;
+    }
+    if (socket_owner(path, mode, group, err) < 0) {
+        unlink(path);
+        uv_close(&l->h.handle, on_listener_closed);
+        return -1;
+    }
+    return listener_start(srv, l, err);
+}
+
+/* "HOST:PORT", "[V6]:PORT" or "PORT" to an address; host names resolve. */
+static int parse_hostport(const char *hp, struct sockaddr_storage *ss, pr_error *err)
+{
+    char host[256] = "127.0.0.1";
+    const char *port = hp, *colon = strrchr(hp, ':');
+    struct addrinfo hints, *res = NULL;
+    int rc;
+    if (colon) {
+        size_t n = (size_t)(colon - hp);
+        if (n >= 2 && hp[0] == '[' && hp[n - 1] == ']') { hp++; n -= 2; }
+        if (n == 0 || n >= sizeof host)
+            return pr_error_set(err, 0, 0, "bad TCP address '%s': expected HOST:PORT", hp);
+        memcpy(host, hp, n);
+        host[n] = '\0';
+        port = colon + 1;
+    }
+    if (!*port || strspn(port, "0123456789") != strlen(port) || atoi(port) > 65535)
+        return pr_error_set(err, 0, 0, "bad TCP port in '%s'", hp);
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0 || !res)
+        return pr_error_set(err, 0, 0, "cannot resolve %s: %s", host, gai_strerror(rc));
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    freeaddrinfo(res);
+    return 0;
+}
+
+int pr_server_listen_tcp(pr_server *srv, const char *hostport, pr_error *err)
+{
+    struct sockaddr_storage ss;
+    char name[300];
+    pr_listener *l;
+    int rc;
+    if (parse_hostport(hostport, &ss, err) < 0)
+        return -1;
+    snprintf(name, sizeof name, "tcp:%s%s", strchr(hostport, ':') ? "" : "127.0.0.1:",
+             hostport);
+    if (!(l = listener_new(srv, 0, name)))
+        return pr_error_set(err, 0, 0, "out of memory");
+    uv_tcp_init(srv->loop, &l->h.tcp);
+    l->h.handle.data = l;
+    rc = uv_tcp_bind(&l->h.tcp, (struct sockaddr *)&ss, 0);
+    if (rc != 0) {
+        pr_error_set(err, 0, 0, "cannot bind %s: %s", hostport, uv_strerror(rc));
+        uv_close(&l->h.handle, on_listener_closed);
+        return -1;
+    }
+    return listener_start(srv, l, err);
+}
+
+int pr_server_listen_fd(pr_server *srv, int fd, pr_error *err)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char name[64];
+    pr_listener *l;
+    int rc, is_unix;
+    if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+        return pr_error_set(err, 0, 0, "passed fd %d is not a socket: %s", fd, strerror(errno));
+    is_unix = ss.ss_family == AF_UNIX;
+    snprintf(name, sizeof name, "%s fd %d (systemd)", is_unix ? "unix" : "tcp", fd);
+    if (!(l = listener_new(srv, is_unix, name)))
+        return pr_error_set(err, 0, 0, "out of memory");
+    if (is_unix) {
+        uv_pipe_init(srv->loop, &l->h.pipe, 0);
+        rc = uv_pipe_open(&l->h.pipe, fd);
+    } else {
+        uv_tcp_init(srv->loop, &l->h.tcp);
+        rc = uv_tcp_open(&l->h.tcp, fd);
+    }
+    l->h.handle.data = l;
+    if (rc != 0) {
+        pr_error_set(err, 0, 0, "cannot use passed fd %d: %s", fd, uv_strerror(rc));
+        uv_close(&l->h.handle, on_listener_closed);
+        return -1;
+    }
+    return listener_start(srv, l, err);
+}
+
+/* --- shutdown ------------------------------------------------------- */
+
+static void check_drained(pr_server *srv)
+{
+    if (srv->draining && !srv->drained && srv->alive == 0) {
+        srv->drained = 1;
+        uv_timer_stop(&srv->drain_timer);
+        if (srv->on_drained)
+            srv->on_drained(srv);
+    }
+}
+
+void pr_server_conn_freed(pr_server *srv)
+{
+    srv->alive--;
+    check_drained(srv);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    pr_server *srv = t->data;
+    pr_conn *c = srv->conns, *next;
+    pr_log("shutdown: closing %ld connections still open", (long)srv->metrics.open_connections);
+    for (; c; c = next) {
+        next = pr_conn_next(c);
+        pr_conn_close(c);
+    }
+}
+
+void pr_server_shutdown(pr_server *srv, void (*on_drained)(pr_server *), void *data)
+{
+    pr_listener *l, *lnext;
+    pr_conn *c, *cnext;
+    if (srv->draining)
+        return;
+    srv->draining = 1;
+    srv->on_drained = on_drained;
+    srv->data = data;
+    for (l = srv->listeners; l; l = lnext) {
+        lnext = l->next;
+        if (l->unlink_path)
+            unlink(l->unlink_path);
+        uv_close(&l->h.handle, on_listener_closed);
+    }
+    srv->listeners = NULL;
+    uv_timer_stop(&srv->stats_timer);
+    for (c = srv->conns; c; c = cnext) {
+        cnext = pr_conn_next(c);
+        pr_conn_drain(c);
+    }
+    uv_timer_start(&srv->drain_timer, on_drain_timeout, (uint64_t)srv->cfg->shutdown_timeout_ms,
+                   0);
+    check_drained(srv);
+}
+
+void pr_server_close(pr_server *srv)
+{
+    uv_close((uv_handle_t *)&srv->stats_timer, NULL);
+    uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+}

@@ -1,0 +1,95 @@
+/*
+ * server.h - the daemon's loop side: listeners (Unix socket, TCP, sockets
+ * passed by systemd), the set of open connections, routing a complete
+ * request to an answer or a worker job, and the graceful shutdown.
+ * Everything here runs on the loop thread.
+ */
+#ifndef PR_SERVER_H
+#define PR_SERVER_H
+
+#include <http_parser.h>
+#include <time.h>
+#include <uv.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "workers.h"
+
+typedef struct pr_server pr_server;
+typedef struct pr_conn pr_conn;
+
+typedef struct pr_listener {
+    union {
+        uv_tcp_t tcp;
+        uv_pipe_t pipe;
+        uv_stream_t stream;
+        uv_handle_t handle;
+    } h;
+    pr_server *srv;
+    int is_unix;
+    char *unlink_path;        /* socket file we created, removed at exit */
+    char name[300];           /* for logs: "unix:/run/...", "tcp:127.0.0.1:8080" */
+    struct pr_listener *next;
+} pr_listener;
+
+struct pr_server {
+    uv_loop_t *loop;
+    const pr_daemon_config *cfg; /* read at each use: SIGHUP may swap it */
+    pr_pool *pool;
+    pr_metrics metrics;
+    http_parser_settings parser_settings;
+    pr_listener *listeners;
+    pr_conn *conns;           /* open connections (not yet closing) */
+    long alive;               /* connection structures not yet freed */
+    int draining;             /* shutting down: no new requests */
+    int drained;              /* on_drained was called */
+    int stats_pending;        /* a stats job is queued */
+    uv_timer_t stats_timer;
+    uv_timer_t drain_timer;
+    void (*on_drained)(pr_server *srv);
+    void *data;               /* for on_drained */
+    time_t date_time;         /* the Date header, cached per second */
+    char date[40];
+};
+
+/* Set up SRV on LOOP with CFG; then give it a pool with pr_server_set_pool. */
+void pr_server_init(pr_server *srv, uv_loop_t *loop, const pr_daemon_config *cfg);
+
+/* The pool's done callback; DATA is the server. */
+void pr_server_job_done(pr_job *job, void *data);
+
+void pr_server_set_pool(pr_server *srv, pr_pool *pool, long long documents,
+                        long long index_mtime, int threads);
+
+/* Listen on the Unix socket PATH (creating its directory if missing,
+ * replacing a stale socket file), with permission bits MODE and GROUP
+ * ("" keeps ours). Returns 0 or -1 with ERR. */
+int pr_server_listen_unix(pr_server *srv, const char *path, int mode, const char *group,
+                          pr_error *err);
+
+/* Listen on "HOST:PORT", "[V6]:PORT" or "PORT" (host 127.0.0.1). */
+int pr_server_listen_tcp(pr_server *srv, const char *hostport, pr_error *err);
+
+/* Listen on an already bound socket FD (systemd socket activation). */
+int pr_server_listen_fd(pr_server *srv, int fd, pr_error *err);
+
+/* Stop accepting, remove our socket files, let in-flight requests finish
+ * (at most cfg->shutdown_timeout_ms), then call ON_DRAINED once. */
+void pr_server_shutdown(pr_server *srv, void (*on_drained)(pr_server *), void *data);
+
+/* Close the server's own handles (after on_drained). */
+void pr_server_close(pr_server *srv);
+
+/* One log line "prsearchd: ..." on stderr. */
+void pr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Called by http_conn.c with a complete request. */
+void pr_server_handle(pr_server *srv, pr_conn *c, int method, const char *url, size_t len);
+
+/* The Date header value for now. */
+const char *pr_server_date(pr_server *srv);
+
+/* Free a connection's structure after its handles closed (http_conn.c). */
+void pr_server_conn_freed(pr_server *srv);
+
+#endif
