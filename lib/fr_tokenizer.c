@@ -561,6 +561,10 @@ static int unit_forms(fr_tokenizer *t, forms *f)
     f->alen = stem_into(t, t->lower, llen, t->a, 1);
     if (f->alen < 0)
         return -1;
+    if (f->alen == 0) { /* never seen; an empty token would upset FTS5 */
+        f->a = s;
+        f->alen = slen;
+    }
     if (!f->diacritics) {
         f->b = f->a;
         f->blen = f->alen;
@@ -568,6 +572,10 @@ static int unit_forms(fr_tokenizer *t, forms *f)
     }
     f->b = t->b;
     f->blen = stem_into(t, s, slen, t->b, 0);
+    if (f->blen == 0) {
+        f->b = f->a;
+        f->blen = f->alen;
+    }
     return f->blen < 0 ? -1 : 0;
 }
 

@@ -76,7 +76,7 @@ static fts5_api *fts5_api_of(sqlite3 *db)
 
 int fts5_french_register(sqlite3 *db, const char **errmsg)
 {
-    static fts5_tokenizer french = { french_create, french_delete, french_tokenize };
+    fts5_tokenizer french = { french_create, french_delete, french_tokenize }; /* copied */
     fts5_api *api = fts5_api_of(db);
     if (api == NULL || api->iVersion < 2) {
         if (errmsg != NULL)

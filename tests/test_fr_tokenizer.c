@@ -73,6 +73,7 @@ static const struct tcase cases[] = {
     { D, "e-mail", "e mail" },
     { D, "va-t-il", "va" },
     { D, "peut-être", "peut etre" },
+    { D, "c'est-à-dire", "dir|~dire" },
     { Q, "porte-parole", "port parol" },
     /* 3.4 case, stems, diacritics */
     { D, "É À Ç Œ Æ", "e oe ae" },
@@ -124,6 +125,7 @@ static const struct tcase cases[] = {
     { D, "covid-19", "covid 19" },
     { D, "E.I.G.", "eig" },
     { D, "les E.I.G de 2021", "eig 2021" },
+    { D, "d’E.I.G.", "eig" },
     { D, "M. Dupont", "dupont" },
     { Q, "3 500", "3500" },
     { Q, "E.I.G.", "eig" },
@@ -139,6 +141,9 @@ static const struct tcase cases[] = {
     { D, "ami\xe2\x80\xa2" "e\xe2\x80\xa2" "s", "ami" },    /* U+2022 */
     { D, "étudiant.es", "etudi|~etudiant" },
     { D, "les élu·e·s", "elu" },
+    { D, "les élu.e.s.", "elu" },
+    { D, "chercheur·euse·s citoyen·ne·s", "chercheur citoyen" },
+    { D, "professionnel·le·s agriculteur.trice.s", "professionnel agriculteur" },
     { D, "la fin. Ensuite", "fin ensuit|~ensuite" },
     { D, "dit.Le lendemain", "dit lendemain" },
     { Q, "entrepreneur·e·s", "entrepreneur" },
@@ -152,6 +157,8 @@ static const struct tcase cases[] = {
     { D, "5ÈME 5ieme 5ième", "5e 5e 5e" },
     { D, "1er 1re 1ère 1ER 1RE", "1er 1er 1er 1er 1er" },
     { D, "2nd 2nde 2e", "2e 2e 2e" },
+    { D, "1ᵉʳ 5ᵉ XXᵉ XXe", "1er 5e xxe xxe" }, /* superscripts read as letters (NFKC) */
+    { D, "14h30 n°3", "14h30 3" },
     { Q, "5ème", "5e" },
     { Q, "1ère", "1er" },
     /* 3.8 stop words */
