@@ -78,7 +78,7 @@ int fts5_french_register(sqlite3 *db, const char **errmsg)
 {
     fts5_tokenizer french = { french_create, french_delete, french_tokenize }; /* copied */
     fts5_api *api = fts5_api_of(db);
-    if (api == NULL || api->iVersion < 2) {
+    if (api == NULL) {
         if (errmsg != NULL)
             *errmsg = no_fts5;
         return SQLITE_ERROR;
