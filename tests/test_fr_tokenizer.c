@@ -585,6 +585,28 @@ static void test_fts5(void)
     sqlite3_close(db);
 }
 
+static void return_null(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    sqlite3_result_null(ctx);
+}
+
+/* A connection whose fts5() does not hand out the API looks like an SQLite
+ * without FTS5: the error must say so. */
+static void test_no_fts5(void)
+{
+    sqlite3 *db;
+    const char *msg = NULL;
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
+        CHECK_MSG(0, "open :memory:");
+        return;
+    }
+    sqlite3_create_function(db, "fts5", 1, SQLITE_UTF8, NULL, return_null, NULL, NULL);
+    CHECK(fts5_french_register(db, &msg) != SQLITE_OK);
+    CHECK_STR(msg, "this SQLite has no FTS5 (prsearch needs SQLite built with FTS5)");
+    CHECK(fts5_french_register(db, NULL) != SQLITE_OK);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     fr_tokenizer *t = fr_tokenizer_new();
@@ -600,5 +622,6 @@ int main(void)
     fr_tokenizer_free(t);
     test_stopwords();
     test_fts5();
+    test_no_fts5();
     return unit_done();
 }
