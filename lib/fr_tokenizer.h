@@ -75,7 +75,10 @@ int fr_tokenize(fr_tokenizer *t, fr_mode mode, const char *text, int len,
 /*
  * Fold one word for display-independent comparisons (lower case, no
  * diacritics, œ -> oe, æ -> ae): the form used for facet values, titles
- * compared for duplicates and typo correction. Returns a malloc'ed
+ * compared for duplicates and typo correction. TEXT may hold several
+ * words; everything else is kept as it is, except that compatibility forms
+ * are unified (NFKC: "ﬁ" -> "fi") and invalid UTF-8 bytes are dropped; the
+ * folding is the one the tokenizer applies. Returns a malloc'ed
  * NUL-terminated string the caller frees, or NULL when out of memory.
  */
 char *fr_fold(const char *text, int len);
