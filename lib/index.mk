@@ -5,3 +5,6 @@ lib_libprsearch_la_SOURCES += lib/indexer.c lib/indexer.h
 bin_PROGRAMS += indexer/prsearch-index
 indexer_prsearch_index_SOURCES = indexer/prsearch_index.c
 indexer_prsearch_index_LDADD = $(PR_CORE)
+
+check_PROGRAMS += tests/test_jekyll_site
+tests_test_jekyll_site_LDADD = $(PR_CORE)
