@@ -31,3 +31,5 @@ tests_test_daemon_config_LDADD = $(PR_CORE)
 check_PROGRAMS += tests/tool_httpclient
 tests_tool_httpclient_SOURCES = tests/tool_httpclient.c
 tests_tool_httpclient_LDADD = -lpthread
+
+EXTRA_DIST += tests/daemon_helpers.sh tests/t_daemon.sh
