@@ -14,3 +14,10 @@ tests_test_snippet_SOURCES = tests/test_snippet.c tests/unit.h
 tests_test_snippet_LDADD = $(PR_CORE)
 tests_test_search_SOURCES = tests/test_search.c tests/search_fixture.h tests/unit.h
 tests_test_search_LDADD = $(PR_CORE)
+
+# The client: thin main over pr_search() (direct mode) or HTTP (daemon).
+bin_PROGRAMS += client/prsearch
+client_prsearch_SOURCES = client/prsearch.c \
+	client/http_client.c client/http_client.h \
+	client/render.c client/render.h
+client_prsearch_LDADD = $(PR_CORE) $(HTTP_PARSER_LIBS)
