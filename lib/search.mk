@@ -21,3 +21,14 @@ client_prsearch_SOURCES = client/prsearch.c \
 	client/http_client.c client/http_client.h \
 	client/render.c client/render.h
 client_prsearch_LDADD = $(PR_CORE) $(HTTP_PARSER_LIBS)
+
+# Search quality on tests/eval/queries.tsv over $(PR_CORPUS) (default: the
+# shared corpus beside the source tree). A measurement, not a test:
+# tests/t_eval.sh is the regression guard.
+EXTRA_DIST += tests/eval/queries.tsv tests/eval/eval.py tests/eval/run.sh \
+	tests/t_client.sh tests/t_eval.sh
+.PHONY: eval
+eval: client/prsearch indexer/prsearch-index
+	@PR_SRCDIR="$(abs_top_srcdir)" PR_BUILDDIR="$(abs_top_builddir)" \
+	  PR_CORPUS="$${PR_CORPUS:-$(abs_top_srcdir)/../shared/corpus}" \
+	  $(SHELL) $(srcdir)/tests/eval/run.sh --verbose
