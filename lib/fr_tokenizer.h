@@ -32,6 +32,15 @@ typedef enum fr_mode {
 #define FR_TOKEN_COLOCATED 0x0001
 
 /*
+ * Version of the analysis rules. Bump it whenever a change to this module
+ * (or to the stop words) changes the tokens of any text: an index written
+ * with other rules is rebuilt from its stored text on the next indexing run
+ * (index_db.c), because deleting a page re-tokenizes its old text and must
+ * meet the very tokens that were indexed.
+ */
+#define FR_ANALYSIS_VERSION 1
+
+/*
  * Prefix search (SPEC 3.9) cannot rely on stems alone: the stem of
  * "établissement" is "etabl", shorter than the prefix "etabliss" a visitor
  * types, whose own stem is "etabliss". So in FR_MODE_DOCUMENT a word whose

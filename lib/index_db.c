@@ -10,9 +10,11 @@
 #include "index_db.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fr_tokenizer.h"
 #include "fts5_french.h"
 
 static const char schema_v1[] =
@@ -125,6 +127,43 @@ static int check_version(sqlite3 *db, const char *path, int flags, pr_error *err
     return migrate(db, path, v, err);
 }
 
+/*
+ * An index whose tokens were made by other analysis rules (an older
+ * prsearch) cannot be updated in place: FTS5 'delete' re-tokenizes the old
+ * text and would miss the old tokens. Rebuild the full-text index from the
+ * stored text with the current rules, in one transaction.
+ */
+static int sync_analysis_version(sqlite3 *db, const char *path, pr_error *err)
+{
+    sqlite3_stmt *st;
+    int have = -1;
+    char sql[256];
+    char *msg = NULL;
+
+    if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'analysis_version'", -1, &st,
+                           NULL) != SQLITE_OK)
+        return pr_error_set(err, 0, 0, "%s: %s", path, sqlite3_errmsg(db));
+    if (sqlite3_step(st) == SQLITE_ROW)
+        have = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    if (have == FR_ANALYSIS_VERSION)
+        return 0;
+    snprintf(sql, sizeof sql,
+             "BEGIN IMMEDIATE;"
+             "%s"
+             "INSERT OR REPLACE INTO meta(key, value) VALUES ('analysis_version', %d);"
+             "COMMIT;",
+             "INSERT INTO fts(fts) VALUES ('rebuild');", FR_ANALYSIS_VERSION);
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        pr_error_set(err, 0, 0, "%s: cannot rebuild the full-text index: %s", path,
+                     msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return -1;
+    }
+    return 0;
+}
+
 static int configure_writer(sqlite3 *db, const char *path, pr_error *err)
 {
     char *msg = NULL;
@@ -174,6 +213,8 @@ sqlite3 *pr_index_open(const char *path, int flags, pr_error *err)
     if (!(flags & PR_INDEX_READONLY) && configure_writer(db, path, err) != 0)
         goto fail;
     if (check_version(db, path, flags, err) != 0)
+        goto fail;
+    if (!(flags & PR_INDEX_READONLY) && sync_analysis_version(db, path, err) != 0)
         goto fail;
     return db;
 fail:

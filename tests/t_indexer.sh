@@ -100,6 +100,13 @@ check_eq "a single file as PATH: unchanged, nothing else removed" \
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json --full "$site" 2>/dev/null)
 check_eq "--full rewrites every page" "$(json_field "$out" updated)/$(json_field "$out" unchanged)" "2/0"
 
+sqlite3 "$IDX" "update meta set value='0' where key='analysis_version'"
+"$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>/dev/null
+check_eq "index from older analysis rules: rebuilt and marked current" \
+    "$(q "$IDX" "select value from meta where key='analysis_version'")" 1
+check_eq "rebuilt full-text index is consistent" \
+    "$(sqlite3 -batch -cmd ".load $PR_EXTENSION" "$IDX" "insert into fts(fts) values('integrity-check'); select count(*) from fts where fts match 'etat'" 2>&1)" 2
+
 check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
 
 # ---- rejected files ----------------------------------------------------
