@@ -262,8 +262,10 @@ static int start_listeners(struct daemon *d, pr_error *err)
     int nfds = systemd_fds();
     const char *sock = d->cfg.socket;
     int want_unix = sock && *sock && strcmp(sock, "none") != 0;
-    /* Under socket activation the default socket is systemd's to make. */
-    if (nfds > 0 && !d->socket_given && strcmp(sock, PR_DEFAULT_SOCKET) == 0)
+    /* Under socket activation the socket is systemd's to make: another one
+     * only when -s or the config file names it. */
+    if (nfds > 0 && !d->socket_given &&
+        strcmp(sock, env_or(PR_ENV_SOCKET, PR_DEFAULT_SOCKET)) == 0)
         want_unix = 0;
     for (int i = 0; i < nfds; i++)
         if (pr_server_listen_fd(&d->srv, 3 + i, err) < 0)

@@ -248,7 +248,7 @@ static int listener_start(pr_server *srv, pr_listener *l, pr_error *err)
 {
     int rc;
     l->h.handle.data = l;
-    rc = uv_listen(&l->h.stream, 511, on_connection);
+    rc = uv_listen(&l->h.stream, 4096, on_connection); /* bursts; capped by somaxconn */
     if (rc != 0) {
         pr_error_set(err, 0, 0, "cannot listen on %s: %s", l->name, uv_strerror(rc));
         if (l->unlink_path) unlink(l->unlink_path);
