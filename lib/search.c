@@ -479,7 +479,8 @@ static void rank_rows(match_set *m, double boost)
         if (!r->dated)
             r->date_ts = INT64_MIN; /* undated last among equals */
     }
-    qsort(m->v, m->n, sizeof *m->v, cmp_rows);
+    if (m->n > 1)
+        qsort(m->v, m->n, sizeof *m->v, cmp_rows);
 }
 
 /* ---- step 4a: facets -------------------------------------------------------- */
