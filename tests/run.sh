@@ -7,7 +7,8 @@
 # crashes or exits non-zero without reporting a failure counts as one.
 #
 # Environment: PR_BUILDDIR, PR_SRCDIR (set by `make check`), PR_VALGRIND=1
-# to run the C unit tests under valgrind, PR_TESTS="name..." to run some.
+# to run the C unit tests under valgrind, PR_TESTS="name..." to run some,
+# PR_SKIP="name..." to leave some out.
 set -u
 : "${PR_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${PR_BUILDDIR:=$PR_SRCDIR}"
@@ -37,7 +38,10 @@ run_one() {
     grep -E '# SKIP' "$log" | sed 's/^ok [0-9]* - /    skipped: /' | head -5
 }
 
-wanted() { [[ -z "${PR_TESTS:-}" ]] || [[ " $PR_TESTS " == *" $1 "* ]]; }
+wanted() {
+    [[ " ${PR_SKIP:-} " != *" $1 "* ]] &&
+        { [[ -z "${PR_TESTS:-}" ]] || [[ " $PR_TESTS " == *" $1 "* ]]; }
+}
 
 for t in "$PR_BUILDDIR"/tests/test_*; do
     [[ -x "$t" && ! -d "$t" && "$t" != *.o ]] || continue
