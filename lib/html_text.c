@@ -114,17 +114,21 @@ static int is_block(GumboTag t)
     }
 }
 
-static void walk(out *o, const GumboNode *n, int depth);
-
-static void walk_element(out *o, const GumboElement *e, int depth)
+static const GumboVector *children(const GumboNode *n)
 {
-    int block = is_block(e->tag);
+    if (n->type == GUMBO_NODE_DOCUMENT)
+        return &n->v.document.children;
+    if (n->type == GUMBO_NODE_ELEMENT && !is_hidden(n->v.element.tag))
+        return &n->v.element.children;
+    return NULL; /* text, comments, <template> and hidden elements */
+}
 
-    if (is_hidden(e->tag))
-        return;
-    if (block)
+/* What an element says on the way in (ENTERING) and on the way out. */
+static void element_edge(out *o, const GumboElement *e, int entering)
+{
+    if (is_block(e->tag))
         out_sep(o, 2);
-    if (e->tag == GUMBO_TAG_IMG) {
+    if (entering && e->tag == GUMBO_TAG_IMG) {
         /* The alt text is what the image says to those who cannot see it. */
         GumboAttribute *alt = gumbo_get_attribute(&e->attributes, "alt");
         if (alt && alt->value[0]) {
@@ -133,52 +137,159 @@ static void walk_element(out *o, const GumboElement *e, int depth)
             out_sep(o, 1);
         }
     }
-    for (unsigned i = 0; i < e->children.length; i++)
-        walk(o, e->children.data[i], depth + 1);
-    if (block)
-        out_sep(o, 2);
 }
 
-static void walk(out *o, const GumboNode *n, int depth)
+static void visit(out *o, const GumboNode *n, int entering)
 {
-    /* gumbo caps nesting itself, but a recursion bound costs nothing. */
-    if (depth > 400)
-        return;
-    switch (n->type) {
-    case GUMBO_NODE_DOCUMENT:
-        for (unsigned i = 0; i < n->v.document.children.length; i++)
-            walk(o, n->v.document.children.data[i], depth + 1);
-        break;
-    case GUMBO_NODE_ELEMENT:
-    case GUMBO_NODE_TEMPLATE:
-        if (n->type == GUMBO_NODE_ELEMENT)
-            walk_element(o, &n->v.element, depth);
-        break;
-    case GUMBO_NODE_TEXT:
-    case GUMBO_NODE_CDATA:
-    case GUMBO_NODE_WHITESPACE:
+    if (n->type == GUMBO_NODE_ELEMENT && !is_hidden(n->v.element.tag))
+        element_edge(o, &n->v.element, entering);
+    else if (entering && (n->type == GUMBO_NODE_TEXT || n->type == GUMBO_NODE_CDATA ||
+                          n->type == GUMBO_NODE_WHITESPACE))
         out_text(o, n->v.text.text, strlen(n->v.text.text));
-        break;
-    default: /* comments */
-        break;
+}
+
+/* Depth-first, without recursion: the tree can be as deep as the input
+ * has tags, and every node knows its parent and its place. */
+static void walk(out *o, const GumboNode *root)
+{
+    const GumboNode *n = root;
+
+    for (;;) {
+        const GumboVector *kids = children(n);
+        visit(o, n, 1);
+        if (kids && kids->length) {
+            n = kids->data[0];
+            continue;
+        }
+        /* No children: close N, then climb until a next sibling. */
+        for (;;) {
+            const GumboVector *sib;
+            if (n != root)
+                visit(o, n, 0);
+            if (n == root || !n->parent)
+                return;
+            sib = children(n->parent);
+            if (n->index_within_parent + 1 < sib->length) {
+                n = sib->data[n->index_within_parent + 1];
+                break;
+            }
+            n = n->parent;
+        }
     }
 }
 
-char *pr_html_to_text(const char *html, size_t len)
+/* ---- Very large fragments ---------------------------------------------- */
+
+/* gumbo spends time quadratic in the nesting depth (each start tag scans
+ * the stack of open elements), so 100 000 nested <div> take minutes. A
+ * fragment is therefore parsed in pieces of about CHUNK_TAGS tags, cut
+ * before a block start tag when one comes within CHUNK_SLACK more tags
+ * (each piece then begins where a fresh parse reads it the same way).
+ * Real pages never come close in one HTML block: this is a guard. */
+#define CHUNK_TAGS 2048
+#define CHUNK_SLACK 1024
+
+static int starts_ci(const char *p, const char *end, const char *word)
+{
+    size_t n = strlen(word);
+
+    if ((size_t)(end - p) < n)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if ((p[i] | 0x20) != word[i])
+            return 0;
+    return 1;
+}
+
+/* Where a raw-text element or a comment opened at P ends, or NULL when P
+ * opens neither. Used only to never cut inside one: their content would
+ * come out as text in the next piece. */
+static const char *skip_raw(const char *p, const char *end)
+{
+    static const char *const raw[][2] = {
+        {"<script", "</script"}, {"<style", "</style"}, {"<textarea", "</textarea"},
+        {"<title", "</title"}, {"<xmp", "</xmp"}, {"<!--", "-->"},
+    };
+
+    for (size_t i = 0; i < sizeof raw / sizeof raw[0]; i++) {
+        if (!starts_ci(p, end, raw[i][0]))
+            continue;
+        for (const char *q = p + 1; q < end; q++)
+            if (starts_ci(q, end, raw[i][1]))
+                return q;
+        return end;
+    }
+    return NULL;
+}
+
+/* Does P start a tag after which a fresh parse loses no context? */
+static int good_cut(const char *p, const char *end)
+{
+    static const char *const tags[] = {"<div", "<p>", "<p ", "<section", "<article",
+                                       "<table", "<ul", "<ol", "<blockquote", "<h1",
+                                       "<h2", "<h3", "<h4", "<h5", "<h6"};
+
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++)
+        if (starts_ci(p, end, tags[i]))
+            return 1;
+    return 0;
+}
+
+/* Length of the next piece of [H, H+LEN) to hand to gumbo: all of it
+ * unless it holds more than CHUNK_TAGS tags; never inside a script, style
+ * or comment. */
+static size_t next_piece(const char *h, size_t len)
+{
+    const char *p = h, *end = h + len, *r;
+    size_t tags = 0;
+
+    while ((p = memchr(p, '<', (size_t)(end - p)))) {
+        if (p > h && tags >= CHUNK_TAGS &&
+            (tags >= CHUNK_TAGS + CHUNK_SLACK || good_cut(p, end)))
+            return (size_t)(p - h);
+        tags++;
+        if ((r = skip_raw(p, end)))
+            p = r;
+        if (p < end)
+            p++;
+        if (p >= end)
+            break;
+    }
+    return len;
+}
+
+static void parse_piece(out *o, const char *html, size_t len)
 {
     GumboOptions opt = kGumboDefaultOptions;
     GumboOutput *g;
-    out o = {0};
 
     /* Parsed as a whole document, not with gumbo's fragment mode: in
      * gumbo 0.10.1 that mode reads uninitialised memory on tables
      * (valgrind). Leading <style>/<script> land in <head>, which is hidden
-     * anyway; text always lands in <body>. */
+     * anyway; text always lands in <body>. Parse errors are not kept:
+     * nobody reads them, and recording them copies the open-element
+     * stack each time. */
+    opt.max_errors = 0;
     g = gumbo_parse_with_options(&opt, html, len);
-    if (!g)
-        return NULL;
-    walk(&o, g->root, 0);
+    if (!g) {
+        o->oom = 1;
+        return;
+    }
+    walk(o, g->document);
     gumbo_destroy_output(&opt, g);
+}
+
+char *pr_html_to_text(const char *html, size_t len)
+{
+    out o = {0};
+
+    do {
+        size_t n = next_piece(html, len);
+        parse_piece(&o, html, n);
+        out_sep(&o, 2);
+        html += n;
+        len -= n;
+    } while (len && !o.oom);
     if (o.oom) {
         free(o.s);
         return NULL;

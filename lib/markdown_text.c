@@ -122,10 +122,30 @@ static const char *find_liquid_start(const char *p, const char *end, const char 
     return NULL;
 }
 
+/* The next NEEDLE at or after a position that only moves forward,
+ * remembered so that a page full of unclosed "{{" costs linear time, not
+ * one scan to the end of the page per "{{". */
+typedef struct closer {
+    const char *needle, *at;
+    int none; /* no NEEDLE after the last position asked: none later */
+} closer;
+
+static const char *closer_find(closer *c, const char *from, const char *end)
+{
+    if (c->none)
+        return NULL;
+    if (!c->at || c->at < from)
+        c->at = find(from, end, c->needle);
+    c->none = c->at == NULL;
+    return c->at;
+}
+
 /* Jekyll runs Liquid over the whole page, code blocks included, so we do
  * too. Unclosed tags are left as text: that is what the reader sees. */
 static void strip_liquid(const char *p, const char *end, buf *o)
 {
+    closer braces = {"}}", NULL, 0}, percent = {"%}", NULL, 0};
+
     while (p < end) {
         const char *t = memchr(p, '{', (size_t)(end - p)), *close, *stop;
         if (!t || t + 1 >= end) {
@@ -133,10 +153,10 @@ static void strip_liquid(const char *p, const char *end, buf *o)
             return;
         }
         buf_add(o, p, (size_t)(t - p));
-        if (t[1] == '{' && (close = find(t + 2, end, "}}"))) {
+        if (t[1] == '{' && (close = closer_find(&braces, t + 2, end))) {
             buf_newlines_of(o, t, (size_t)(close + 2 - t));
             p = close + 2;
-        } else if (t[1] == '%' && (close = find(t + 2, end, "%}"))) {
+        } else if (t[1] == '%' && (close = closer_find(&percent, t + 2, end))) {
             stop = close + 2;
             if (liquid_name_is(t, end, "comment")) {
                 const char *e = find_liquid_tag(stop, end, "endcomment");

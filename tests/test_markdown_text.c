@@ -53,6 +53,44 @@ static void test_html(void)
     CHECK_STR(html(""), "");
 }
 
+/* Big fragments are parsed in pieces (gumbo is quadratic in depth): the
+ * cuts must not show - no glued words, no script text let out. */
+static void test_html_pieces(void)
+{
+    size_t cap = 200000, n = 0, lines = 1;
+    char *h = malloc(cap), *t;
+    int glued = 0;
+
+    if (!h)
+        return;
+    for (int i = 0; i < 1500; i++) {
+        if (i == 1019) /* a script straddling tag 2048 */
+            n += (size_t)snprintf(h + n, cap - n, "<script>%s</script>",
+                                  "var a = '<p>secret</p><p>x</p><b>y</b>';");
+        n += (size_t)snprintf(h + n, cap - n, "<p>m%d</p>", i);
+    }
+    t = pr_html_to_text(h, n);
+    for (const char *p = t; p && *p; p++)
+        lines += *p == '\n';
+    for (int i = 0; t && i < 1499; i++) {
+        char two[32];
+        snprintf(two, sizeof two, "m%dm%d", i, i + 1);
+        glued += strstr(t, two) != NULL;
+    }
+    CHECK_MSG(t && lines == 1500 && !glued && strstr(t, "m0\n") && strstr(t, "\nm1499"),
+              "3000-tag fragment: every paragraph on its own line");
+    CHECK_MSG(t && !strstr(t, "secret"), "no script text at a piece boundary");
+    free(t);
+    n = 0;
+    for (int i = 0; i < 30000; i++)
+        n += (size_t)snprintf(h + n, cap - n, "<div>");
+    n += (size_t)snprintf(h + n, cap - n, "fond");
+    t = pr_html_to_text(h, n);
+    CHECK_STR_MSG(t, "fond", "30 000 nested <div>: text found, in reasonable time");
+    free(t);
+    free(h);
+}
+
 static void test_blocks(void)
 {
     const char *t = md_text("# Titre principal\n\nUn *paragraphe* en **gras**\nsur deux lignes.\n\n"
@@ -167,6 +205,7 @@ static void test_robustness(void)
 int main(void)
 {
     test_html();
+    test_html_pieces();
     test_blocks();
     test_links_code();
     test_html_in_markdown();
