@@ -22,13 +22,20 @@ void pr_strlist_free(pr_strlist *l);
 typedef struct pr_frontmatter {
     int present;        /* the file starts with a "---" front matter block */
     char *title;        /* NULL when absent */
-    char *date;         /* "YYYY-MM-DD" (in the timestamp's own offset), or NULL */
-    long long date_ts;  /* the date as Unix seconds (UTC); valid when date != NULL */
-    pr_strlist categories; /* a single string becomes a list of one */
-    pr_strlist tags;
+    char *date;         /* "YYYY-MM-DD" (in the timestamp's own offset), or NULL;
+                           a value that is no YAML timestamp is ignored */
+    long long date_ts;  /* the date as Unix seconds (UTC); valid when date != NULL.
+                           A time without offset is read as UTC; a date
+                           without time is 00:00 UTC */
+    pr_strlist categories; /* a single string becomes a list of one; items
+                              are trimmed, non-strings kept as written
+                              ("2022", "true"), nested lists flattened,
+                              maps and empty items dropped; "category" too */
+    pr_strlist tags;       /* same rules; "tag" too */
     char *chapeau_md;   /* chapeau-text, still Markdown, or NULL */
     char *permalink;    /* or NULL */
-    int published;      /* 0 only when "published: false" */
+    int published;      /* 0 only for a plain false/no/off (YAML 1.1, as
+                           Jekyll reads it); a quoted "false" is true */
 } pr_frontmatter;
 
 /*
@@ -37,7 +44,12 @@ typedef struct pr_frontmatter {
  * pr_frontmatter_free), sets *BODY_OFFSET to the first byte after the
  * closing "---" line (0 when there is no front matter) and returns 0.
  * On a YAML error returns -1 with ERR's line and column pointing into SRC
- * (1-based, counted from the start of the file) and FM left empty.
+ * (1-based, counted from the start of the file, column in bytes) and FM
+ * left empty. The message is libyaml's ("front matter: found unexpected
+ * end of stream while scanning a quoted scalar ..."); for something left
+ * open (a quote, a bracket) the position is where it was opened. A front
+ * matter that is not a mapping, or a "---" never closed by "---" or
+ * "...", is an error too. CRLF line ends are accepted.
  */
 int pr_frontmatter_parse(const char *src, size_t len, pr_frontmatter *fm,
                          size_t *body_offset, pr_error *err);

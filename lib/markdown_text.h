@@ -12,8 +12,12 @@
 #include <stddef.h>
 
 typedef struct pr_text {
-    char *text;     /* all the readable text, blocks separated by "\n" */
-    char *headings; /* the headings' text only, one per line ("" if none) */
+    char *text;     /* all the readable text: one line per block (paragraph,
+                       list item, heading, table row, code line, HTML block
+                       element), lines joined by "\n", blanks collapsed, no
+                       empty line, no trailing "\n"; valid UTF-8 */
+    char *headings; /* the headings' text only, one per line ("" if none);
+                       headings are in TEXT as well */
 } pr_text;
 
 /*
