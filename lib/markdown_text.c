@@ -345,53 +345,67 @@ static int tight_heading(const line *l)
     return l->p[n] == '#' || l->p[n] == ' ' || l->p[n] == '\t' ? 0 : n;
 }
 
+/* One table line, kramdown attributes removed, as a paragraph of its own. */
+static void table_line(const line *l, buf *o)
+{
+    buf t = {0};
+    int in_comment = 0;
+
+    strip_kramdown_line(l->p, l->end, &t, &in_comment);
+    if (t.s)
+        table_row(t.s, t.s + t.len, o);
+    free(t.s);
+    o->oom |= t.oom;
+}
+
+/* Does a GFM table start at line I: a row with a pipe, then a delimiter? */
+static int table_starts(const line *ls, size_t n, size_t i)
+{
+    return i + 1 < n && has_pipe(ls[i].p, ls[i].end) && !is_delimiter_row(ls[i].p, ls[i].end) &&
+           is_delimiter_row(ls[i + 1].p, ls[i + 1].end);
+}
+
+/* Writes the table starting at line I (header, delimiter, rows up to the
+ * first line without a pipe); returns the index of its last line. */
+static size_t table(const line *ls, size_t n, size_t i, buf *o)
+{
+    table_line(&ls[i], o);
+    for (i += 2; i < n && has_pipe(ls[i].p, ls[i].end); i++)
+        table_line(&ls[i], o);
+    return i - 1;
+}
+
 /* Kramdown and tables, outside fenced code only: kramdown leaves code
  * alone and a "|" in a code sample is no table. */
 static int strip_blocks(const char *src, size_t len, buf *o)
 {
-    line *ls, l;
+    line *ls;
     size_t n = split_lines(src, src + len, &ls);
-    char fence = 0;
+    char fence = 0, f;
     int in_comment = 0, h;
 
     if (!ls && len)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        l = ls[i];
-        char f = fence_char(&l);
-        if (fence || f) {
+        const line *l = &ls[i];
+        if (in_comment) {
+            strip_kramdown_line(l->p, l->end, o, &in_comment);
+        } else if (fence || (f = fence_char(l))) {
             if (!fence)
                 fence = f;
-            else if (f == fence)
+            else if (fence_char(l) == fence)
                 fence = 0;
-            buf_add(o, l.p, (size_t)(l.end - l.p));
-        } else if (is_br_line(&l)) {
+            buf_add(o, l->p, (size_t)(l->end - l->p));
+        } else if (is_br_line(l)) {
             /* nothing: the line stays, blank */
-        } else if (!in_comment && (h = tight_heading(&l))) {
-            buf_add(o, l.p, (size_t)h);
+        } else if ((h = tight_heading(l))) {
+            buf_add(o, l->p, (size_t)h);
             buf_add(o, " ", 1);
-            strip_kramdown_line(l.p + h, l.end, o, &in_comment);
-        } else if (has_pipe(l.p, l.end) && !is_delimiter_row(l.p, l.end) && i + 1 < n &&
-                   is_delimiter_row(ls[i + 1].p, ls[i + 1].end)) {
-            buf t = {0};
-            int c = 0;
-            strip_kramdown_line(l.p, l.end, &t, &c);
-            if (t.s)
-                table_row(t.s, t.s + t.len, o);
-            free(t.s);
-            o->oom |= t.oom;
-            for (i += 2; i < n && has_pipe(ls[i].p, ls[i].end); i++) {
-                buf r = {0};
-                c = 0;
-                strip_kramdown_line(ls[i].p, ls[i].end, &r, &c);
-                if (r.s)
-                    table_row(r.s, r.s + r.len, o);
-                free(r.s);
-                o->oom |= r.oom;
-            }
-            i--;
+            strip_kramdown_line(l->p + h, l->end, o, &in_comment);
+        } else if (table_starts(ls, n, i)) {
+            i = table(ls, n, i, o);
         } else {
-            strip_kramdown_line(l.p, l.end, o, &in_comment);
+            strip_kramdown_line(l->p, l->end, o, &in_comment);
         }
         buf_add(o, "\n", 1);
     }
@@ -436,7 +450,6 @@ static void inline_text(cmark_node *leaf, buf *o)
             buf_add(o, " ", 1);
             break;
         default:
-            (void)ev;
             break;
         }
     }

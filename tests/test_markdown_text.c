@@ -161,6 +161,8 @@ static void test_kramdown(void)
     CHECK_STR(md_text("{::options parse_block_html=\"true\" /}\n\nTexte {:#id .a}\n"), "Texte");
     CHECK_STR_MSG(md_text("a\n\n{::comment}\nnote interne\nsur deux lignes\n{:/comment}\n\nb\n"),
                   "a\nb", "kramdown comment content dropped");
+    CHECK_STR_MSG(md_text("{::comment}\n```\ncode\n```\n| a | b |\n|---|---|\n###x\n{:/}\nfin\n"),
+                  "fin", "nothing in a kramdown comment survives, code and tables included");
     CHECK_STR(md_text("{::nomarkdown}\n<p>brut</p>\n{:/nomarkdown}\n"), "brut");
     CHECK_STR_MSG(md_text("> texte\n> {: .text-center}\n"), "texte", "IAL inside a quote");
     CHECK_STR_MSG(md_text("```\n{: .garde}\n```\n"), "{: .garde}", "not in code blocks");
