@@ -43,6 +43,8 @@ static const struct key keys[] = {
     {"query_budget_ms", K_INT, F(query_budget_ms), 0, INT_MAX},
     {"max_limit", K_INT, F(max_limit), 1, 100000},
     {"shutdown_timeout_ms", K_INT, F(shutdown_timeout_ms), 0, INT_MAX},
+    {"cache_entries", K_INT, F(cache_entries), 0, 1000000},
+    {"cache_bytes", K_INT, F(cache_bytes), 0, INT_MAX},
     {"weights", K_WEIGHTS, F(weights), 0, 0},
 };
 #undef F
@@ -74,6 +76,8 @@ void pr_daemon_config_init(pr_daemon_config *cfg, const char *db, const char *so
     cfg->query_budget_ms = 250;
     cfg->max_limit = 100;
     cfg->shutdown_timeout_ms = 10000;
+    cfg->cache_entries = 4096;
+    cfg->cache_bytes = 8 << 20; /* keeps the daemon well under 64 MB */
     memcpy(cfg->weights, w, sizeof w);
 }
 

@@ -30,6 +30,8 @@ typedef struct pr_daemon_config {
     int query_budget_ms;   /* per query time budget (503 beyond) */
     int max_limit;         /* largest `limit` accepted */
     int shutdown_timeout_ms; /* how long SIGTERM waits for in-flight requests */
+    int cache_entries;     /* answers kept per index version; 0: no cache */
+    int cache_bytes;       /* ... and their total size */
     double weights[PR_NCOLS]; /* bm25: title, headings, chapeau, body, taxonomy */
 } pr_daemon_config;
 

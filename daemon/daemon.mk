@@ -8,7 +8,8 @@ daemon_prsearchd_SOURCES = daemon/prsearchd.c \
 	daemon/response.c daemon/response.h \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/workers.c daemon/workers.h \
-	daemon/config.c daemon/config.h
+	daemon/config.c daemon/config.h \
+	daemon/cache.c daemon/cache.h
 daemon_prsearchd_LDADD = $(PR_CORE) $(UV_LIBS) $(HTTP_PARSER_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS)
 
@@ -26,6 +27,11 @@ tests_test_daemon_config_SOURCES = tests/test_daemon_config.c tests/unit.h \
 	daemon/config.c daemon/config.h
 tests_test_daemon_config_CPPFLAGS = -I$(srcdir)/daemon
 tests_test_daemon_config_LDADD = $(PR_CORE)
+
+check_PROGRAMS += tests/test_daemon_cache
+tests_test_daemon_cache_SOURCES = tests/test_daemon_cache.c tests/unit.h \
+	daemon/cache.c daemon/cache.h
+tests_test_daemon_cache_CPPFLAGS = -I$(srcdir)/daemon
 
 # Raw-socket abuse client for the shell tests and the Unix-socket benchmark.
 check_PROGRAMS += tests/tool_httpclient

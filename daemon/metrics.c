@@ -140,6 +140,14 @@ char *pr_metrics_render(const pr_metrics *m, double now, size_t *len)
     metric(&t, "prsearchd_connections_rejected_total", "counter",
            "Connections refused with 503 over max_connections.",
            (double)m->connections_rejected);
+    metric(&t, "prsearchd_cache_hits_total", "counter", "Answers served from the cache.",
+           (double)m->cache_hits);
+    metric(&t, "prsearchd_cache_misses_total", "counter", "Queries not found in the cache.",
+           (double)m->cache_misses);
+    metric(&t, "prsearchd_cache_entries", "gauge", "Answers in the cache.",
+           (double)m->cache_entries);
+    metric(&t, "prsearchd_cache_bytes", "gauge", "Bytes of answers in the cache.",
+           (double)m->cache_bytes);
     metric(&t, "prsearchd_queue_depth", "gauge", "Queries waiting for a worker.",
            (double)m->queue_depth);
     metric(&t, "prsearchd_worker_threads", "gauge", "Query worker threads.", (double)m->threads);

@@ -29,6 +29,8 @@ typedef struct pr_metrics {
     long long index_mtime;
     long long queue_depth;
     int threads;
+    unsigned long long cache_hits, cache_misses;
+    long long cache_entries, cache_bytes;
     double start_time; /* Unix seconds */
 } pr_metrics;
 

@@ -211,6 +211,7 @@ static void on_sighup(uv_signal_t *s, int signum)
     }
     search_config(&d->cfg, &sc);
     pr_pool_reconfigure(d->pool, &sc, d->cfg.request_timeout_ms);
+    pr_server_reconfigured(&d->srv);
     pr_log("reload: workers reopen the index %s before their next query", d->cfg.db);
 }
 

@@ -21,6 +21,9 @@
 
 #define JSON_TYPE "application/json; charset=utf-8"
 #define STATS_INTERVAL_MS 1000
+/* How often the index files are looked at: a reindex is served, not
+ * cached answers of the old index, within this. */
+#define INDEX_CHECK_MS 100
 
 void pr_log(const char *fmt, ...)
 {
@@ -41,9 +44,17 @@ void pr_log(const char *fmt, ...)
 
 static void on_stats_timer(uv_timer_t *t);
 
+static pr_cache *new_cache(const pr_daemon_config *cfg)
+{
+    return pr_cache_new((size_t)cfg->cache_entries, (size_t)cfg->cache_bytes);
+}
+
 void pr_server_init(pr_server *srv, uv_loop_t *loop, const pr_daemon_config *cfg)
 {
     memset(srv, 0, sizeof *srv);
+    srv->cache = new_cache(cfg); /* NULL (out of memory): no cache */
+    uv_timer_init(loop, &srv->index_timer);
+    srv->index_timer.data = srv;
     srv->loop = loop;
     srv->cfg = cfg;
     pr_metrics_init(&srv->metrics, (double)time(NULL));
@@ -54,9 +65,57 @@ void pr_server_init(pr_server *srv, uv_loop_t *loop, const pr_daemon_config *cfg
     srv->drain_timer.data = srv;
 }
 
+static void index_sig(const char *db, pr_index_sig *sig)
+{
+    char wal[4096];
+    struct stat st;
+    memset(sig, 0, sizeof *sig);
+    if (stat(db, &st) == 0) {
+        sig->dev = st.st_dev;
+        sig->ino = st.st_ino;
+        sig->size = st.st_size;
+        sig->mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+    snprintf(wal, sizeof wal, "%s-wal", db);
+    if (stat(wal, &st) == 0) {
+        sig->wal_size = st.st_size;
+        sig->wal_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+}
+
+static void forget_answers(pr_server *srv)
+{
+    srv->cache_gen++;
+    if (srv->cache)
+        pr_cache_clear(srv->cache);
+}
+
+/* Two stat() calls every INDEX_CHECK_MS on the loop: cheap, and no
+ * cached answer outlives the index version it was computed on. */
+static void on_index_timer(uv_timer_t *t)
+{
+    pr_server *srv = t->data;
+    pr_index_sig now;
+    index_sig(srv->cfg->db, &now);
+    if (memcmp(&now, &srv->sig, sizeof now) != 0) {
+        srv->sig = now;
+        forget_answers(srv);
+        on_stats_timer(&srv->stats_timer); /* /health follows at once */
+    }
+}
+
+void pr_server_reconfigured(pr_server *srv)
+{
+    forget_answers(srv);
+    pr_cache_free(srv->cache);
+    srv->cache = new_cache(srv->cfg);
+}
+
 void pr_server_set_pool(pr_server *srv, pr_pool *pool, long long documents,
                         long long index_mtime, int threads)
 {
+    index_sig(srv->cfg->db, &srv->sig);
+    uv_timer_start(&srv->index_timer, on_index_timer, INDEX_CHECK_MS, INDEX_CHECK_MS);
     srv->pool = pool;
     srv->metrics.documents = documents;
     srv->metrics.index_mtime = index_mtime;
@@ -124,6 +183,9 @@ void pr_server_job_done(pr_job *job, void *data)
         pr_job_free(job);
         return;
     }
+    /* Only an answer computed on the current index version is kept. */
+    if (job->status == 200 && job->cache_key && job->cache_gen == srv->cache_gen && srv->cache)
+        pr_cache_put(srv->cache, job->cache_key, job->cache_key_len, job->body, job->body_len);
     pr_conn_job_done(job->owner, job);
 }
 
@@ -147,6 +209,13 @@ static void answer_metrics(pr_server *srv, pr_conn *c)
     size_t len = 0;
     char *body;
     srv->metrics.queue_depth = srv->pool ? pr_pool_queued(srv->pool) : 0;
+    if (srv->cache) {
+        size_t entries, bytes;
+        pr_cache_stats(srv->cache, &entries, &bytes, &srv->metrics.cache_hits,
+                       &srv->metrics.cache_misses);
+        srv->metrics.cache_entries = (long long)entries;
+        srv->metrics.cache_bytes = (long long)bytes;
+    }
     body = pr_metrics_render(&srv->metrics, (double)time(NULL), &len);
     if (!body) {
         pr_conn_error(c, 500, NULL, "out of memory", NULL);
@@ -155,17 +224,53 @@ static void answer_metrics(pr_server *srv, pr_conn *c)
     pr_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", body, len, NULL);
 }
 
+/* The cache key: the route's letter, then the query string as sent. */
+static char *cache_key(pr_route route, const char *query, size_t qlen, size_t *klen)
+{
+    char *k = malloc(qlen + 1);
+    if (!k) return NULL;
+    k[0] = route == PR_ROUTE_SEARCH ? 's' : 'g';
+    memcpy(k + 1, query, qlen);
+    *klen = qlen + 1;
+    return k;
+}
+
+/* Answer from the cache if this exact query was answered on the current
+ * index version. */
+static int answer_cached(pr_server *srv, pr_conn *c, const char *key, size_t klen)
+{
+    size_t len;
+    const char *hit = srv->cache ? pr_cache_get(srv->cache, key, klen, &len) : NULL;
+    char *body;
+    if (!hit || !(body = malloc(len ? len : 1)))
+        return 0;
+    memcpy(body, hit, len);
+    pr_conn_respond(c, 200, JSON_TYPE, body, len, NULL);
+    return 1;
+}
+
 static void submit_query(pr_server *srv, pr_conn *c, pr_route route, const char *query,
                          size_t qlen)
 {
     pr_param_limits lim = {srv->cfg->max_limit, srv->cfg->max_query_bytes};
-    pr_job *job = pr_job_new(route == PR_ROUTE_SEARCH ? PR_JOB_SEARCH : PR_JOB_SUGGEST, c);
+    pr_job *job;
     pr_error err;
+    size_t klen = 0;
+    char *key = cache_key(route, query, qlen, &klen);
     pr_error_clear(&err);
+    if (key && answer_cached(srv, c, key, klen)) {
+        free(key);
+        return;
+    }
+    job = pr_job_new(route == PR_ROUTE_SEARCH ? PR_JOB_SEARCH : PR_JOB_SUGGEST, c);
     if (!job) {
+        free(key);
         pr_conn_error(c, 500, NULL, "out of memory", NULL);
         return;
     }
+    job->cache_key = key;
+    job->cache_key_len = klen;
+    job->cache_gen = srv->cache_gen;
     if (pr_params_parse(route, query, qlen, &lim, &job->params, &err) < 0) {
         pr_job_free(job);
         pr_conn_error(c, 400, NULL, err.message, NULL);
@@ -490,6 +595,7 @@ void pr_server_shutdown(pr_server *srv, void (*on_drained)(pr_server *), void *d
     }
     srv->listeners = NULL;
     uv_timer_stop(&srv->stats_timer);
+    uv_timer_stop(&srv->index_timer);
     for (c = srv->conns; c; c = cnext) {
         cnext = pr_conn_next(c);
         pr_conn_drain(c);
@@ -503,4 +609,7 @@ void pr_server_close(pr_server *srv)
 {
     uv_close((uv_handle_t *)&srv->stats_timer, NULL);
     uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+    uv_close((uv_handle_t *)&srv->index_timer, NULL);
+    pr_cache_free(srv->cache);
+    srv->cache = NULL;
 }

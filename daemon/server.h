@@ -11,12 +11,26 @@
 #include <time.h>
 #include <uv.h>
 
+#include <sys/types.h>
+
+#include "cache.h"
 #include "config.h"
 #include "metrics.h"
 #include "workers.h"
 
 typedef struct pr_server pr_server;
 typedef struct pr_conn pr_conn;
+
+/* What identifies a version of the index: the file (replaced by mv: new
+ * inode) and its WAL (each commit of a reindex grows or rewrites it). */
+typedef struct pr_index_sig {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    long long mtime_ns;
+    off_t wal_size;
+    long long wal_mtime_ns;
+} pr_index_sig;
 
 typedef struct pr_listener {
     union {
@@ -50,6 +64,10 @@ struct pr_server {
     void *data;               /* for on_drained */
     time_t date_time;         /* the Date header, cached per second */
     char date[40];
+    pr_cache *cache;          /* answers of the current index version */
+    unsigned cache_gen;       /* bumped when the index changes */
+    pr_index_sig sig;
+    uv_timer_t index_timer;   /* watches the index for changes */
 };
 
 /* Set up SRV on LOOP with CFG; then give it a pool with pr_server_set_pool. */
@@ -79,6 +97,9 @@ void pr_server_shutdown(pr_server *srv, void (*on_drained)(pr_server *), void *d
 
 /* Close the server's own handles (after on_drained). */
 void pr_server_close(pr_server *srv);
+
+/* The configuration was reloaded (SIGHUP): forget cached answers. */
+void pr_server_reconfigured(pr_server *srv);
 
 /* One log line "prsearchd: ..." on stderr. */
 void pr_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -57,6 +57,7 @@ void pr_job_free(pr_job *job)
     if (!job) return;
     pr_params_free(&job->params);
     free(job->body);
+    free(job->cache_key);
     free(job);
 }
 

@@ -35,6 +35,9 @@ typedef struct pr_job {
     int have_stats;         /* documents and index_mtime are set */
     long long documents, index_mtime;
     int worker;             /* which worker ran it */
+    char *cache_key;        /* where the loop caches a 200 answer (malloc'd) */
+    size_t cache_key_len;
+    unsigned cache_gen;     /* index version the job was submitted under */
     struct pr_job *next;
 } pr_job;
 

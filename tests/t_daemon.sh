@@ -126,7 +126,12 @@ else
     skip "/search gives the same JSON as prsearch -d --json" "client/prsearch is not built"
 fi
 
+check_match "answers are cached per index version" "$(req /metrics)" $'prsearchd_cache_hits_total [1-9]'
+
 # ---- reindex under load --------------------------------------------------
+# Ask first, so stale cached answers would show after the reindex.
+check_match "before the reindex: no xylophage" "$(req "/search?q=xylophage")" '"total":0,'
+check_match "before the reindex: the form tutorial is there" "$(req "/search?q=formulaires+accessibles+tutoriel")" '"total":[1-9]'
 "$HTTPCLIENT" load -x -t "127.0.0.1:$PORT" -c 16 -d 4 -f "$T_TMP/targets" >"$T_TMP/load.out" &
 lpid=$!
 sleep 0.5
