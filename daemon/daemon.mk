@@ -40,3 +40,4 @@ tests_tool_httpclient_LDADD = -lpthread
 
 EXTRA_DIST += tests/daemon_helpers.sh tests/t_daemon.sh
 EXTRA_DIST += tests/t_daemon_abuse.sh tests/t_daemon_lifecycle.sh
+EXTRA_DIST += bench/bench_daemon.sh
