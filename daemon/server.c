@@ -24,6 +24,7 @@
 /* How often the index files are looked at: a reindex is served, not
  * cached answers of the old index, within this. */
 #define INDEX_CHECK_MS 100
+#define REOPEN_LOG_MS 5000
 
 void pr_log(const char *fmt, ...)
 {
@@ -164,9 +165,15 @@ static void note_job(pr_server *srv, const pr_job *job)
                srv->cfg->db, job->have_stats ? job->documents : -1LL);
     }
     if (job->reopen_failed) {
+        /* A bad file in place of the index fails every query's reopen:
+         * count them all, log one line every few seconds. */
+        uint64_t now = uv_now(srv->loop);
         srv->metrics.index_reopen_errors++;
-        pr_log("worker %d cannot reopen the index, keeps the old one: %s", job->worker,
-               job->error);
+        if (!srv->reopen_error_logged || now - srv->reopen_error_logged >= REOPEN_LOG_MS) {
+            srv->reopen_error_logged = now;
+            pr_log("worker %d cannot reopen the index, keeps the old one: %s", job->worker,
+                   job->error);
+        }
     }
     if (job->timed_out)
         srv->metrics.query_timeouts++;

@@ -68,6 +68,7 @@ struct pr_server {
     unsigned cache_gen;       /* bumped when the index changes */
     pr_index_sig sig;
     uv_timer_t index_timer;   /* watches the index for changes */
+    uint64_t reopen_error_logged; /* uv_now() of the last such line */
 };
 
 /* Set up SRV on LOOP with CFG; then give it a pool with pr_server_set_pool. */

@@ -72,6 +72,26 @@ check_contains "... and the old one kept" "$(headers /health)" "Access-Control-A
 stop_daemon
 check_eq "exit 0 after reloads" "$DSTATUS" 0
 
+# ---- a broken file in place of the index ---------------------------------------
+SOCK=$T_TMP/j.sock
+cp "$IDX" "$T_TMP/j.db"
+start_daemon junk "$SOCK" -d "$T_TMP/j.db" -s "$SOCK"
+echo "not an index" >"$T_TMP/j.new"
+mv "$T_TMP/j.new" "$T_TMP/j.db"
+sleep 0.2
+codes=""
+for q in eig cloud donnees etat api recrutement numerique; do
+    codes+="$(req "/search?q=$q" | cut -c1-3) "
+done
+check_eq "a broken file in place of the index: the old index keeps answering" "$codes" "200 200 200 200 200 200 200 "
+check_eq "... and it is logged once, not per query" "$(grep -c 'cannot reopen the index' "$T_TMP/junk.log")" 1
+check_match "... and counted" "$(req /metrics)" $'prsearchd_index_reopen_errors_total [1-9]'
+cp "$IDX" "$T_TMP/j.new"
+mv "$T_TMP/j.new" "$T_TMP/j.db"
+sleep 0.2
+check_match "a good index put back is served" "$(req '/search?q=eig')" '^200 '
+stop_daemon
+
 # ---- SIGTERM with requests in flight ----------------------------------------
 SOCK=$T_TMP/t.sock
 start_daemon term "$SOCK" -d "$IDX" -s "$SOCK"
