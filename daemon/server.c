@@ -181,6 +181,49 @@ static void note_job(pr_server *srv, const pr_job *job)
         pr_log("error: %s", job->error[0] ? job->error : "internal error");
 }
 
+/* Identical queries asked while one is computed wait for its answer
+ * instead of queueing the same work again (a popular query right after
+ * a reindex emptied the cache). */
+static pr_job *find_inflight(pr_server *srv, const char *key, size_t klen)
+{
+    pr_job *j;
+    for (j = srv->inflight; j; j = j->inflight_next)
+        if (j->cache_gen == srv->cache_gen && j->cache_key_len == klen &&
+            memcmp(j->cache_key, key, klen) == 0)
+            return j;
+    return NULL;
+}
+
+static void remove_inflight(pr_server *srv, pr_job *job)
+{
+    pr_job **p = &srv->inflight;
+    while (*p && *p != job)
+        p = &(*p)->inflight_next;
+    if (*p)
+        *p = job->inflight_next;
+    job->inflight_next = NULL;
+}
+
+/* Give JOB's answer to the connections that asked the same meanwhile. */
+static void answer_followers(pr_job *job)
+{
+    pr_job *f = job->followers, *next;
+    job->followers = NULL;
+    for (; f; f = next) {
+        next = f->follow_next;
+        f->status = job->status;
+        f->body = malloc(job->body_len ? job->body_len : 1);
+        if (f->body) {
+            memcpy(f->body, job->body, job->body_len);
+            f->body_len = job->body_len;
+        } else {
+            f->status = 500;
+            f->body = pr_json_error(500, NULL, "out of memory", &f->body_len);
+        }
+        pr_conn_job_done(f->owner, f);
+    }
+}
+
 void pr_server_job_done(pr_job *job, void *data)
 {
     pr_server *srv = data;
@@ -190,6 +233,9 @@ void pr_server_job_done(pr_job *job, void *data)
         pr_job_free(job);
         return;
     }
+    remove_inflight(srv, job);
+    if (job->body)
+        answer_followers(job);
     /* Only an answer computed on the current index version is kept. */
     if (job->status == 200 && job->cache_key && job->cache_gen == srv->cache_gen && srv->cache)
         pr_cache_put(srv->cache, job->cache_key, job->cache_key_len, job->body, job->body_len);
@@ -270,6 +316,16 @@ static void submit_query(pr_server *srv, pr_conn *c, pr_route route, const char 
         return;
     }
     job = pr_job_new(route == PR_ROUTE_SEARCH ? PR_JOB_SEARCH : PR_JOB_SUGGEST, c);
+    if (job && key && srv->cfg->cache_entries > 0) {
+        pr_job *leader = find_inflight(srv, key, klen);
+        if (leader) {
+            free(key);
+            job->follow_next = leader->followers;
+            leader->followers = job;
+            pr_conn_wait(c);
+            return;
+        }
+    }
     if (!job) {
         free(key);
         pr_conn_error(c, 500, NULL, "out of memory", NULL);
@@ -282,6 +338,10 @@ static void submit_query(pr_server *srv, pr_conn *c, pr_route route, const char 
         pr_job_free(job);
         pr_conn_error(c, 400, NULL, err.message, NULL);
         return;
+    }
+    if (key && srv->cfg->cache_entries > 0) {
+        job->inflight_next = srv->inflight;
+        srv->inflight = job;
     }
     pr_conn_wait(c);
     pr_pool_submit(srv->pool, job);

@@ -69,6 +69,7 @@ struct pr_server {
     pr_index_sig sig;
     uv_timer_t index_timer;   /* watches the index for changes */
     uint64_t reopen_error_logged; /* uv_now() of the last such line */
+    pr_job *inflight;         /* cacheable queries a worker is answering */
 };
 
 /* Set up SRV on LOOP with CFG; then give it a pool with pr_server_set_pool. */

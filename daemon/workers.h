@@ -38,6 +38,9 @@ typedef struct pr_job {
     char *cache_key;        /* where the loop caches a 200 answer (malloc'd) */
     size_t cache_key_len;
     unsigned cache_gen;     /* index version the job was submitted under */
+    struct pr_job *followers; /* same query asked meanwhile: same answer */
+    struct pr_job *follow_next;
+    struct pr_job *inflight_next; /* the loop's list of queries in flight */
     struct pr_job *next;
 } pr_job;
 
