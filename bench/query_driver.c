@@ -7,12 +7,15 @@
  *       print N lines drawn from QUERIES (CLASS<TAB>QUERY lines, '#'
  *       comments) with Zipf weights over a seeded shuffle of the mix: the
  *       warm stream, the same for every engine of a run
- *   query_driver run -d DB -f FILE [-b BUDGET_MS] [-l LIMIT] [-w]
+ *   query_driver run -d DB -f FILE [-b BUDGET_MS] [-l LIMIT] [-w] [-t SECONDS] [-r R]
  *       run every line of FILE once, in order, and print one JSON object:
  *       n, errors, timeouts, seconds, qps, p50_ms, p99_ms, max_ms, mean_ms,
  *       by_class {CLASS: {n, p50_ms, p99_ms, max_ms}}, slowest [5 x
  *       {class, q, ms, total}]. BUDGET_MS defaults to 0 (no time budget:
  *       measure the whole cost of every query). -w: one untimed pass first.
+ *       -t: stop at a deadline (n says how many ran). -r R: run the file R
+ *       times; adds worst_query {q, p99_ms}: the query whose own p99 over
+ *       the R runs is highest (R=20: its slowest run).
  *
  * Build: linked with the build tree's lib/libprsearch.la through libtool
  * (see bench/lib.sh), so it runs exactly the code the daemon runs.
@@ -198,8 +201,12 @@ static int run_one(pr_searcher *s, query *qu, int limit, long *errors, long *tim
     return -1;
 }
 
-static int cmd_run(const char *db, const char *file, int budget_ms, int limit, int warmup)
+static int cmd_run(const char *db, const char *file, int budget_ms, int limit, int warmup,
+                   double seconds, int repeat)
 {
+    double deadline, *per = NULL, worst_p99 = -1;
+    size_t worst = 0, done = 0, total_n;
+    int r;
     qlist l = {0};
     pr_search_config cfg;
     pr_searcher *s;
@@ -225,20 +232,52 @@ static int cmd_run(const char *db, const char *file, int budget_ms, int limit, i
         for (i = 0; i < l.n; i++)
             run_one(s, &l.v[i], limit, &e, &t);
     }
+    if (repeat < 1)
+        repeat = 1;
+    total_n = l.n * (size_t)repeat;
+    per = malloc((total_n + 1) * sizeof *per);
     t0 = now_ms();
-    for (i = 0; i < l.n; i++)
-        run_one(s, &l.v[i], limit, &errors, &timeouts);
+    deadline = seconds > 0 ? t0 + seconds * 1e3 : 0;
+    for (r = 0; r < repeat; r++)
+        for (i = 0; i < l.n; i++) {
+            if (deadline > 0 && now_ms() > deadline)
+                goto stop;
+            run_one(s, &l.v[i], limit, &errors, &timeouts);
+            per[i * (size_t)repeat + (size_t)r] = l.v[i].ms;
+            done++;
+        }
+stop:
     secs = (now_ms() - t0) / 1e3;
     pr_searcher_close(s);
+    if (done < total_n) { /* deadline: only the first run's DONE lines count */
+        repeat = 1;
+        if (done > l.n)
+            done = l.n;
+        l.n = done;
+    }
+    if (repeat > 1)
+        for (i = 0; i < l.n; i++) {
+            double *v = per + i * (size_t)repeat;
+            qsort(v, (size_t)repeat, sizeof *v, cmp_double);
+            if (pct(v, (size_t)repeat, 0.99) > worst_p99) {
+                worst_p99 = pct(v, (size_t)repeat, 0.99);
+                worst = i;
+            }
+        }
 
-    ms = malloc((l.n + 1) * sizeof *ms);
-    for (i = 0; i < l.n; i++)
-        ms[i] = l.v[i].ms;
-    out = stats_of(ms, l.n);
+    ms = malloc((done + 1) * sizeof *ms);
+    for (i = 0; i < done; i++)
+        ms[i] = repeat > 1 ? per[i] : l.v[i].ms; /* all R samples, or the one run */
+    out = stats_of(ms, done);
+    if (repeat > 1)
+        json_object_set_new(out, "worst_query",
+                            json_pack("{s:s, s:f, s:i}", "q", l.v[worst].q, "p99_ms", worst_p99,
+                                      "runs", repeat));
+    free(per);
     json_object_set_new(out, "errors", json_integer(errors));
     json_object_set_new(out, "timeouts", json_integer(timeouts));
     json_object_set_new(out, "seconds", json_real(secs));
-    json_object_set_new(out, "qps", json_real(secs > 0 ? (double)l.n / secs : 0));
+    json_object_set_new(out, "qps", json_real(secs > 0 ? (double)done / secs : 0));
     by_class = json_object();
     for (i = 0; i < l.n; i++) {
         size_t k = 0;
@@ -277,7 +316,7 @@ static int cmd_run(const char *db, const char *file, int budget_ms, int limit, i
 static void usage(void)
 {
     fprintf(stderr, "usage: query_driver stream -f QUERIES -n N [-z SEED]\n"
-                    "       query_driver run -d DB -f FILE [-b BUDGET_MS] [-l LIMIT] [-w]\n");
+                    "       query_driver run -d DB -f FILE [-b BUDGET_MS] [-l LIMIT] [-w] [-t S] [-r R]\n");
 }
 
 int main(int argc, char **argv)
@@ -285,7 +324,8 @@ int main(int argc, char **argv)
     const char *mode, *db = NULL, *file = NULL;
     long n = 10000;
     uint64_t seed = 1;
-    int budget = 0, limit = 10, warmup = 0, o;
+    int budget = 0, limit = 10, warmup = 0, repeat = 1, o;
+    double seconds = 0;
 
     if (argc < 2) {
         usage();
@@ -293,7 +333,7 @@ int main(int argc, char **argv)
     }
     mode = argv[1];
     optind = 2;
-    while ((o = getopt(argc, argv, "d:f:n:z:b:l:w")) != -1) {
+    while ((o = getopt(argc, argv, "d:f:n:z:b:l:wt:r:")) != -1) {
         switch (o) {
         case 'd': db = optarg; break;
         case 'f': file = optarg; break;
@@ -302,6 +342,8 @@ int main(int argc, char **argv)
         case 'b': budget = atoi(optarg); break;
         case 'l': limit = atoi(optarg); break;
         case 'w': warmup = 1; break;
+        case 't': seconds = atof(optarg); break;
+        case 'r': repeat = atoi(optarg); break;
         default: usage(); return 2;
         }
     }
@@ -312,7 +354,7 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "stream"))
         return cmd_stream(file, n, seed);
     if (!strcmp(mode, "run") && db)
-        return cmd_run(db, file, budget, limit, warmup);
+        return cmd_run(db, file, budget, limit, warmup, seconds, repeat);
     usage();
     return 2;
 }
