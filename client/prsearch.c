@@ -234,8 +234,15 @@ static int parse_options(int argc, char **argv, options *o)
 static int search_direct(const options *o, json_t **result, char **raw)
 {
     pr_error err;
-    pr_searcher *s = pr_searcher_open(o->db, NULL, &err);
+    pr_search_config cfg;
+    pr_searcher *s;
     pr_search_status st;
+
+    /* The daemon's 250 ms budget protects a shared server; someone at a
+     * shell would rather wait a little than get nothing. */
+    pr_search_config_init(&cfg);
+    cfg.time_budget_ms = 10000;
+    s = pr_searcher_open(o->db, &cfg, &err);
 
     *raw = NULL;
     if (!s)

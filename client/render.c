@@ -214,14 +214,30 @@ static const char *str(const json_t *o, const char *key)
     return s ? s : "";
 }
 
+/* Text the visitor typed, without control characters (no escape
+ * sequences reach the terminal). */
+static void put_plain(FILE *out, const char *s)
+{
+    for (; *s; s++)
+        fputc((unsigned char)*s < ' ' || *s == 0x7f ? ' ' : *s, out);
+}
+
 void render_result(FILE *out, const json_t *result, const render_opts *opts)
 {
     const json_t *hits = json_object_get(result, "hits");
     long long total = json_integer_value(json_object_get(result, "total"));
     long long offset = json_integer_value(json_object_get(result, "offset"));
     size_t i, n = json_array_size(hits);
+    const char *suggestion = json_string_value(json_object_get(result, "suggestion"));
     char rank[32];
 
+    if (suggestion) { /* the hits answer the corrected query */
+        fputs("No hits for \"", out);
+        put_plain(out, str(result, "query"));
+        fputs("\"; showing hits for \"", out);
+        put_plain(out, suggestion);
+        fputs("\":\n\n", out);
+    }
     for (i = 0; i < n; i++) {
         const json_t *h = json_array_get(hits, i);
         char *title = render_html(str(h, "title_html"), opts->bold);

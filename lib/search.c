@@ -45,7 +45,7 @@ void pr_search_config_init(pr_search_config *cfg)
     cfg->max_limit = 100;
     cfg->snippet_words = 24;
     cfg->time_budget_ms = 250;
-    cfg->recency_boost = 0.1;
+    cfg->recency_boost = 0.02;
 }
 
 void pr_search_request_init(pr_search_request *req)
@@ -822,7 +822,7 @@ static double elapsed_ms(const struct timespec *t0)
 }
 
 static json_t *result_json(const pr_search_request *req, int total, json_t *hits,
-                           json_t *facets, double took)
+                           json_t *facets, double took, const char *suggestion)
 {
     json_t *r = json_object();
     const char *qtext = req->q ? req->q : "";
@@ -834,13 +834,51 @@ static json_t *result_json(const pr_search_request *req, int total, json_t *hits
     json_object_set_new(r, "took_ms", json_real(round_to(took, 0.01)));
     json_object_set_new(r, "hits", hits);
     json_object_set_new(r, "facets", facets);
-    json_object_set_new(r, "suggestion", json_null());
+    json_object_set_new(r, "suggestion", suggestion ? pr_json_text(suggestion, strlen(suggestion))
+                                                    : json_null());
     return r;
+}
+
+/*
+ * No hits and words not found as typed: when the corrected query (search
+ * _spell.c) has hits, they replace the empty set (*Q and *M swapped) and
+ * *SUGGESTION names the query they answer. Failures here only mean no
+ * suggestion.
+ */
+static void try_correction(pr_searcher *s, const pr_search_request *req, pr_query *q,
+                           match_set *m, char **suggestion)
+{
+    pr_search_request fixed_req = *req;
+    pr_query q2;
+    match_set m2 = {0};
+    pr_error err;
+    char *fixed = NULL;
+
+    if (!req->q || pr_spell_correct(s, req->q, &fixed, &err) != 1)
+        return;
+    fixed_req.q = fixed;
+    if (parse_request(s, &fixed_req, &q2, &err) != PR_SEARCH_OK) {
+        free(fixed);
+        return;
+    }
+    if ((q2.match || q2.exclude) && collect_matches(s, &q2, &m2, &err) == PR_SEARCH_OK &&
+        m2.n > 0) {
+        query_free(q);
+        *q = q2;
+        free(m->v);
+        *m = m2;
+        *suggestion = fixed;
+        return;
+    }
+    free(m2.v);
+    query_free(&q2);
+    free(fixed);
 }
 
 pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t **result,
                            pr_error *err)
 {
+    char *suggestion = NULL;
     struct timespec t0;
     pr_query q;
     match_set m = {0};
@@ -859,17 +897,21 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     /* Nothing that can match and nothing to filter by: no hits, not "all". */
     if (q.match || q.exclude || q.nfilters > 0) {
         st = collect_matches(s, &q, &m, err);
+        if (st == PR_SEARCH_OK && m.n == 0 && q.match)
+            try_correction(s, req, &q, &m, &suggestion);
         if (st == PR_SEARCH_OK)
             rank_rows(&m, s->cfg.recency_boost);
         if (st == PR_SEARCH_OK)
             st = collect_facets(s, &m, &fl, err);
     }
+    /* The budget guards against costly matches (a prefix of one letter on
+     * a big index); the page itself is bounded work (limit <= max_limit). */
+    pr_searcher_budget_stop(s);
     hits = json_array();
     if (st == PR_SEARCH_OK)
         st = page_hits(s, &q, &m, req->offset, req->limit, hits, err);
-    pr_searcher_budget_stop(s);
     if (st == PR_SEARCH_OK)
-        *result = result_json(req, m.n, hits, facets_json(&fl), elapsed_ms(&t0));
+        *result = result_json(req, m.n, hits, facets_json(&fl), elapsed_ms(&t0), suggestion);
     else
         json_decref(hits);
     if (st == PR_SEARCH_OK && !*result) {
@@ -878,6 +920,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     }
     facet_list_free(&fl);
     free(m.v);
+    free(suggestion);
     query_free(&q);
     return st;
 }

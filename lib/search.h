@@ -25,7 +25,9 @@ typedef struct pr_search_config {
     double recency_boost;     /* ties and near-ties: the newest match of a
                                  result set gets its score multiplied by
                                  1 + recency_boost, the oldest by 1, the
-                                 others in between by date; default 0.1 */
+                                 others in between by date; default 0.02
+                                 (measured on tests/eval: larger values
+                                 lower MRR@10) */
 } pr_search_config;
 
 void pr_search_config_init(pr_search_config *cfg);

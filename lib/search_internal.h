@@ -48,6 +48,11 @@ void pr_searcher_budget_stop(pr_searcher *s);
  * else ERROR; ERR gets the message. */
 pr_search_status pr_searcher_step_error(pr_searcher *s, int rc, pr_error *err);
 
+/* A corrected version of the query Q in *OUT when some of its words are
+ * not in the index (search_spell.c): 1 when corrected, 0 when not, -1 on
+ * a read error. */
+int pr_spell_correct(pr_searcher *s, const char *q, char **out, pr_error *err);
+
 /* A JSON string of N bytes of S (any bytes: repaired to valid UTF-8). */
 json_t *pr_json_text(const char *s, size_t n);
 

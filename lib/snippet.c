@@ -40,6 +40,7 @@ typedef struct span_list {
     span *v;
     int n, cap;
     int oom;
+    int base;  /* offset of the piece being tokenized in the whole text */
     const snippet_terms *st;
 } span_list;
 
@@ -138,6 +139,8 @@ static int on_doc_token(void *vctx, int flags, const char *token, int len, int s
     (void)flags;
     if (!m || end <= start)
         return 0;
+    start += l->base;
+    end += l->base;
     if (l->n > 0 && l->v[l->n - 1].start == start && l->v[l->n - 1].end == end) {
         l->v[l->n - 1].terms |= m; /* a colocated form of the same word */
         return 0;
@@ -192,16 +195,147 @@ static void normalise_spans(span_list *l, const char *text, int len)
     l->n = n;
 }
 
+/*
+ * Prefilter for long texts. Analysing a whole body costs far more than
+ * the search itself, and almost every word cannot match: a word is only
+ * analysed when one of its parts (split at apostrophes, hyphens and other
+ * punctuation), roughly folded, starts with the first KEY_LEN bytes of a
+ * query token (stems and surface forms keep the word's first letters).
+ * Words with letters this rough fold does not know are always analysed.
+ * Known misses: numbers written with a space ("3 500"), and ordinals
+ * spelled differently from their token (1re / 1er).
+ */
+enum { KEY_LEN = 3, SHORT_TEXT = 2048 };
+
+/* Rough fold of the code point CP into OUT (up to 2 bytes); returns the
+ * bytes written, 0 to skip it (combining mark, dot inside E.I.G.), -1 for
+ * a part separator, -2 when unknown. */
+static int rough_fold(unsigned cp, char out[2])
+{
+    static const char latin1[] = /* U+00C0 .. U+00FF, '-' separates, '?' two letters */
+        "aaaaaa?ceeeeiiiidnooooo-ouuuuy??aaaaaa?ceeeeiiiidnooooo-ouuuuy?y";
+
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) {
+            out[0] = (char)cp;
+            return 1;
+        }
+        if (cp >= 'A' && cp <= 'Z') {
+            out[0] = (char)(cp + 32);
+            return 1;
+        }
+        return cp == '.' ? 0 : -1;
+    }
+    if (cp == 0xC6 || cp == 0xE6 || cp == 0x152 || cp == 0x153) { /* Æ æ Œ œ */
+        out[0] = (cp == 0xC6 || cp == 0xE6) ? 'a' : 'o';
+        out[1] = 'e';
+        return 2;
+    }
+    if (cp == 0xDF) { out[0] = 's'; out[1] = 's'; return 2; }
+    if (cp == 0xDE || cp == 0xFE) { out[0] = 't'; out[1] = 'h'; return 2; }
+    if (cp >= 0xC0 && cp <= 0xFF) {
+        char c = latin1[cp - 0xC0];
+        if (c == '-')
+            return -1;
+        out[0] = c;
+        return 1;
+    }
+    if (cp == 0x178) { out[0] = 'y'; return 1; }
+    if ((cp >= 0x300 && cp <= 0x36F) || cp == 0xB7) /* combining marks, middle dot */
+        return 0;
+    if (cp == 0x2019 || cp == 0x2018 || cp == 0x2BC || cp == 0x2010 || cp == 0x2011 ||
+        cp == 0x2013 || cp == 0x2014 || cp == 0xAB || cp == 0xBB || cp == 0xA0 ||
+        cp == 0x202F || cp == 0x2026)
+        return -1;
+    return -2;
+}
+
+static int key_matches(const snippet_terms *st, const char *key, int n)
+{
+    int i;
+
+    for (i = 0; i < st->n; i++) {
+        const qtok *q = &st->v[i];
+        const char *t = q->s;
+        int tl = q->len;
+        if (tl > 0 && t[0] == FR_SURFACE_MARK) {
+            t++;
+            tl--;
+        }
+        if (tl > KEY_LEN)
+            tl = KEY_LEN;
+        if (tl > 0 && n >= tl && memcmp(key, t, tl) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Non-zero when the word W (N bytes, no white space) may hold a match. */
+static int word_candidate(const snippet_terms *st, const char *w, int n)
+{
+    char key[KEY_LEN + 2];
+    int i = 0, k = 0, done = 0;
+
+    while (i < n) {
+        unsigned cp;
+        char f[2];
+        int l = pr_utf8_char((const unsigned char *)w + i, (size_t)(n - i), &cp), r;
+        if (l == 0)
+            return 1; /* invalid bytes: let the tokenizer decide */
+        i += l;
+        r = rough_fold(cp, f);
+        if (r == -2)
+            return 1;
+        if (r == -1) { /* a new part starts */
+            if (k > 0 && key_matches(st, key, k))
+                return 1;
+            k = 0;
+            done = 0;
+            continue;
+        }
+        for (int j = 0; j < r && !done; j++) {
+            key[k++] = f[j];
+            if (k == KEY_LEN)
+                done = 1;
+        }
+        if (done && k == KEY_LEN) {
+            if (key_matches(st, key, k))
+                return 1;
+            k = KEY_LEN + 1; /* this part is decided: wait for the next */
+        }
+    }
+    return k > 0 && k <= KEY_LEN && key_matches(st, key, k);
+}
+
 /* The matched spans of TEXT. Returns 0, or -1 out of memory. */
 static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *text, int len,
                       span_list *l)
 {
+    int i = 0;
+
     memset(l, 0, sizeof *l);
     l->st = st;
     if (!st || st->n == 0 || len <= 0)
         return 0;
-    if (fr_tokenize(tok, FR_MODE_DOCUMENT, text, len, on_doc_token, l) != 0 || l->oom)
-        return -1;
+    if (len <= SHORT_TEXT) {
+        if (fr_tokenize(tok, FR_MODE_DOCUMENT, text, len, on_doc_token, l) != 0 || l->oom)
+            return -1;
+    } else {
+        while (i < len) {
+            int e;
+            while (i < len && (unsigned char)text[i] <= ' ')
+                i++;
+            for (e = i; e < len && (unsigned char)text[e] > ' '; e++)
+                ;
+            if (e > i && word_candidate(st, text + i, e - i)) {
+                l->base = i;
+                if (fr_tokenize(tok, FR_MODE_DOCUMENT, text + i, e - i, on_doc_token, l) != 0 ||
+                    l->oom)
+                    return -1;
+            }
+            i = e;
+        }
+    }
     normalise_spans(l, text, len);
     return 0;
 }

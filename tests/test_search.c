@@ -178,6 +178,34 @@ static void test_query_language(void)
     json_decref(res);
 }
 
+/* No hits as typed: the corrected query's hits, and the suggestion. */
+static void test_spelling(void)
+{
+    json_t *res = q("hackaton");
+
+    CHECK(res && total(res) == 2);
+    CHECK_STR(json_string_value(json_object_get(res, "suggestion")), "hackathon");
+    CHECK_STR(json_string_value(json_object_get(res, "query")), "hackaton");
+    CHECK_STR(hit_path(res, 0), "_communiques/2023-02-01-hackathon.md");
+    json_decref(res);
+    res = q("acessibilite");
+    CHECK(res && total(res) == 2);
+    CHECK_STR(json_string_value(json_object_get(res, "suggestion")), "accessibilite");
+    json_decref(res);
+    /* Found as typed: no suggestion, even with few hits. */
+    res = q("hackathon");
+    CHECK(res && json_is_null(json_object_get(res, "suggestion")));
+    json_decref(res);
+    /* Nothing close: no hits, no suggestion. */
+    res = q("zzyzxqwv");
+    CHECK(res && total(res) == 0 && json_is_null(json_object_get(res, "suggestion")));
+    json_decref(res);
+    /* Phrases and short words are left as typed. */
+    res = q("\"hackaton\"");
+    CHECK(res && total(res) == 0 && json_is_null(json_object_get(res, "suggestion")));
+    json_decref(res);
+}
+
 static void test_filters(void)
 {
     pr_search_request req;
@@ -350,6 +378,7 @@ int main(void)
         test_json_shape();
         test_ranking();
         test_query_language();
+        test_spelling();
         test_filters();
         test_facets_pagination();
         test_suggest_stats(path);

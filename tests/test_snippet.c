@@ -187,12 +187,43 @@ static void test_window(void)
     free(s);
 }
 
+/* Long texts go through the prefilter: the same highlights. */
+static void test_long_text(void)
+{
+    char *text = malloc(20000), *s;
+    int score = 0;
+    size_t n = 0;
+
+    while (n < 9000)
+        n += (size_t)snprintf(text + n, 20000 - n, "Un texte de remplissage sans rien. ");
+    n += (size_t)snprintf(text + n, 20000 - n,
+                          "Ici l’\xc3\x89tat recrute (E.I.G.) des d\xc3\xa9veloppeurs "
+                          "porte-parole, l’E\xcc\x81tat, ETAT. ");
+    while (n < 18000)
+        n += (size_t)snprintf(text + n, 20000 - n, "Encore du remplissage sans rien. ");
+    s = window("etat recrutement eig developpeur parole", text, 24, &score);
+    CHECK(s && well_formed(s));
+    CHECK(s && strstr(s, "l’<mark>\xc3\x89tat</mark> <mark>recrute</mark>") != NULL);
+    CHECK(s && strstr(s, "(<mark>E.I.G</mark>.)") != NULL);
+    CHECK(s && strstr(s, "<mark>d\xc3\xa9veloppeurs</mark>") != NULL);
+    CHECK(s && strstr(s, "porte-<mark>parole</mark>") != NULL);
+    CHECK(s && strstr(s, "l’<mark>E\xcc\x81tat</mark>") != NULL);
+    CHECK(s && strstr(s, "<mark>ETAT</mark>") != NULL);
+    CHECK(score >= 500);
+    free(s);
+    s = window("remplissage", text, 5, &score);
+    CHECK(s && strstr(s, "<mark>remplissage</mark>") != NULL);
+    free(s);
+    free(text);
+}
+
 int main(void)
 {
     tok = fr_tokenizer_new();
     test_highlight();
     test_utf8();
     test_window();
+    test_long_text();
     fr_tokenizer_free(tok);
     return unit_done();
 }
