@@ -3,6 +3,7 @@
  * (server.h). The connection details live in http_conn.c.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <libgen.h>
 #include <netdb.h>
@@ -79,8 +80,14 @@ static void index_sig(const char *db, pr_index_sig *sig)
     }
     snprintf(wal, sizeof wal, "%s-wal", db);
     if (stat(wal, &st) == 0) {
+        int fd = open(wal, O_RDONLY | O_CLOEXEC);
         sig->wal_size = st.st_size;
         sig->wal_mtime_ns = (long long)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        if (fd >= 0) {
+            if (pread(fd, sig->wal_header, sizeof sig->wal_header, 0) < 0)
+                memset(sig->wal_header, 0, sizeof sig->wal_header);
+            close(fd);
+        }
     }
 }
 

@@ -30,6 +30,8 @@ typedef struct pr_index_sig {
     long long mtime_ns;
     off_t wal_size;
     long long wal_mtime_ns;
+    unsigned char wal_header[32]; /* its salts change at each WAL restart, even
+                                     where mtimes are coarse */
 } pr_index_sig;
 
 typedef struct pr_listener {
