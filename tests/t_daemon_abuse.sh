@@ -123,4 +123,25 @@ check_match "below max_connections again: 200" "$(req /health)" '^200 '
 check_contains "rejected connections are counted" "$(req /metrics)" "prsearchd_connections_rejected_total 1"
 stop_daemon
 check_eq "SIGTERM exits 0" "$DSTATUS" 0
+
+# ---- query time budget ----------------------------------------------------
+if have_corpus; then
+    "$PRSEARCH_INDEX" -q -d "$T_TMP/corpus.db" "$PR_CORPUS" >/dev/null 2>&1
+    SOCK=$T_TMP/c.sock
+    printf 'query_budget_ms = 1\ncache_entries = 0\n' >"$T_TMP/c.conf"
+    start_daemon budget "$SOCK" -d "$T_TMP/corpus.db" -s "$SOCK" -c "$T_TMP/c.conf"
+    codes=""
+    for q in etat accessibilite transformation+num%C3%A9rique numerique+OR+etat; do
+        r=$(req "/search?q=$q&limit=100")
+        codes+="${r:0:3} "
+        [[ ${r:0:3} == 503 ]] && last503=$r
+    done
+    check_match "over the time budget: 503" "$codes" '503'
+    check_match "... as JSON code timeout" "${last503:-}" '^503 \{"error":\{"code":"timeout"'
+    check_match "... counted in /metrics" "$(req /metrics)" $'prsearchd_query_timeouts_total [1-9]'
+    health_fast "after queries over budget"
+    stop_daemon
+else
+    skip "query time budget" "no corpus at $PR_CORPUS"
+fi
 done_testing
