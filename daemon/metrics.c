@@ -144,6 +144,8 @@ char *pr_metrics_render(const pr_metrics *m, double now, size_t *len)
            (double)m->cache_hits);
     metric(&t, "prsearchd_cache_misses_total", "counter", "Queries not found in the cache.",
            (double)m->cache_misses);
+    metric(&t, "prsearchd_coalesced_total", "counter",
+           "Queries answered by an identical query already running.", (double)m->coalesced);
     metric(&t, "prsearchd_cache_entries", "gauge", "Answers in the cache.",
            (double)m->cache_entries);
     metric(&t, "prsearchd_cache_bytes", "gauge", "Bytes of answers in the cache.",

@@ -30,6 +30,7 @@ typedef struct pr_metrics {
     long long queue_depth;
     int threads;
     unsigned long long cache_hits, cache_misses;
+    unsigned long long coalesced; /* queries that waited for an identical one */
     long long cache_entries, cache_bytes;
     double start_time; /* Unix seconds */
 } pr_metrics;

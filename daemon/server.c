@@ -29,18 +29,25 @@
 
 void pr_log(const char *fmt, ...)
 {
+    static const char prefix[] = "prsearchd: ";
     char line[2048];
+    size_t p = sizeof prefix - 1, n;
     va_list ap;
-    int n;
+    int rc;
+    memcpy(line, prefix, p);
     va_start(ap, fmt);
-    n = vsnprintf(line, sizeof line - 1, fmt, ap);
+    rc = vsnprintf(line + p, sizeof line - p - 1, fmt, ap);
     va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n > sizeof line - 2) n = (int)sizeof line - 2;
+    if (rc < 0) return;
+    n = p + ((size_t)rc < sizeof line - p - 2 ? (size_t)rc : sizeof line - p - 2);
+    /* A message may carry text from a file or a client: one event stays
+     * one line. */
+    for (size_t i = p; i < n; i++)
+        if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+            line[i] = '?';
     line[n] = '\n';
     /* One write per line, so lines of concurrent processes do not mix. */
-    fputs("prsearchd: ", stderr);
-    fwrite(line, 1, (size_t)n + 1, stderr);
+    fwrite(line, 1, n + 1, stderr);
     fflush(stderr);
 }
 
@@ -329,6 +336,7 @@ static void submit_query(pr_server *srv, pr_conn *c, pr_route route, const char 
             free(key);
             job->follow_next = leader->followers;
             leader->followers = job;
+            srv->metrics.coalesced++;
             pr_conn_wait(c);
             return;
         }
