@@ -273,12 +273,29 @@ typedef struct match_row {
     double rank;     /* what the order uses */
     sqlite3_int64 date_ts;
     int dated;
+    char *key;       /* fr_fold(title): pages with the same one may be duplicates */
+    int dup_of;      /* index of the hit this page is folded into, or -1 */
+    int dup_next;    /* next page folded into the same hit, or -1 */
+    int dup_tail;    /* on a hit: its last folded page, or -1 */
 } match_row;
 
 typedef struct match_set {
     match_row *v;
     int n, cap;
+    int *hits;       /* indexes of the rows shown as hits, in order */
+    int nhits;       /* the result's total */
 } match_set;
+
+static void match_set_free(match_set *m)
+{
+    int i;
+
+    for (i = 0; i < m->n; i++)
+        free(m->v[i].key);
+    free(m->v);
+    free(m->hits);
+    memset(m, 0, sizeof *m);
+}
 
 /* Values bound to the '?' of the SQL, in order. */
 typedef struct binds {
@@ -348,11 +365,11 @@ static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match
             pr_buf_adds(sql, ", ?");
             bind_real(b, s->cfg.weights[i]);
         }
-        pr_buf_adds(sql, "), d.date_ts FROM fts JOIN documents d ON d.id = fts.rowid"
+        pr_buf_adds(sql, "), d.date_ts, d.title FROM fts JOIN documents d ON d.id = fts.rowid"
                          " WHERE fts MATCH ?");
         bind_text(b, match_expr);
     } else {
-        pr_buf_adds(sql, "SELECT d.id, 0.0, d.date_ts FROM documents d WHERE 1");
+        pr_buf_adds(sql, "SELECT d.id, 0.0, d.date_ts, d.title FROM documents d WHERE 1");
         if (q->exclude) {
             pr_buf_adds(sql, " AND d.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)");
             bind_text(b, q->exclude);
@@ -378,6 +395,12 @@ static int push_row(match_set *m, sqlite3_stmt *st)
     r->bm25 = sqlite3_column_double(st, 1);
     r->dated = sqlite3_column_type(st, 2) != SQLITE_NULL;
     r->date_ts = r->dated ? sqlite3_column_int64(st, 2) : 0;
+    r->dup_of = r->dup_next = r->dup_tail = -1;
+    r->key = fr_fold((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
+    if (!r->key) {
+        m->n--;
+        return -1;
+    }
     r->rank = r->bm25;
     return 0;
 }
@@ -483,6 +506,85 @@ static void rank_rows(match_set *m, double boost)
         qsort(m->v, m->n, sizeof *m->v, cmp_rows);
 }
 
+/* ---- step 3b: duplicates ------------------------------------------------ */
+
+/* The same page published twice (old and new file name, or as a release
+ * and as a news item): same folded title, dates at most this far apart. */
+#define DUP_MAX_DAYS 7
+
+typedef struct keyed {
+    const char *key;
+    int row;
+} keyed;
+
+static int cmp_by_key(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    int c = strcmp(a->key, b->key);
+
+    return c ? c : a->row - b->row;
+}
+
+static int same_page(const match_row *a, const match_row *b)
+{
+    sqlite3_int64 d;
+
+    if (a->dated != b->dated)
+        return 0;
+    if (!a->dated)
+        return 1;
+    d = a->date_ts > b->date_ts ? a->date_ts - b->date_ts : b->date_ts - a->date_ts;
+    return d <= (sqlite3_int64)DUP_MAX_DAYS * 86400;
+}
+
+/*
+ * The hits: every row, or with DISTINCT each page once, its duplicates
+ * folded into its best-ranked copy (listed in that hit's "duplicates").
+ * Rows are in rank order. Returns 0, or -1 out of memory.
+ */
+static int fold_duplicates(match_set *m, int distinct)
+{
+    keyed *order;
+    int i, j, g;
+
+    m->hits = malloc((m->n + 1) * sizeof *m->hits);
+    if (!m->hits)
+        return -1;
+    m->nhits = 0;
+    if (distinct && m->n > 1) {
+        order = malloc(m->n * sizeof *order);
+        if (!order)
+            return -1;
+        for (i = 0; i < m->n; i++) {
+            order[i].key = m->v[i].key;
+            order[i].row = i;
+        }
+        qsort(order, m->n, sizeof *order, cmp_by_key);
+        for (g = 0; g < m->n; g = i) { /* a run of equal titles, in rank order */
+            for (i = g + 1; i < m->n && !strcmp(order[i].key, order[g].key); i++) {
+                int r = order[i].row;
+                for (j = g; j < i; j++) {
+                    int k = order[j].row;
+                    if (m->v[k].dup_of < 0 && same_page(&m->v[k], &m->v[r])) {
+                        m->v[r].dup_of = k;
+                        if (m->v[k].dup_tail < 0)
+                            m->v[k].dup_next = r;
+                        else
+                            m->v[m->v[k].dup_tail].dup_next = r;
+                        m->v[k].dup_tail = r;
+                        break;
+                    }
+                }
+            }
+        }
+        free(order);
+    }
+    for (i = 0; i < m->n; i++)
+        if (m->v[i].dup_of < 0)
+            m->hits[m->nhits++] = i;
+    return 0;
+}
+
 /* ---- step 4a: facets -------------------------------------------------------- */
 
 enum { FK_COLLECTION, FK_CATEGORY, FK_TAG, FK_YEAR, FK_N };
@@ -585,8 +687,8 @@ static pr_search_status collect_facets(pr_searcher *s, const match_set *m, facet
     memset(l, 0, sizeof *l);
     if (!st)
         return PR_SEARCH_ERROR;
-    for (i = 0; i < m->n; i++) {
-        sqlite3_bind_int64(st, 1, m->v[i].id);
+    for (i = 0; i < m->nhits; i++) { /* each page once: duplicates folded */
+        sqlite3_bind_int64(st, 1, m->v[m->hits[i]].id);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             int k = facet_kind((const char *)sqlite3_column_text(st, 0));
             const char *folded = (const char *)sqlite3_column_text(st, 1);
@@ -738,6 +840,31 @@ static snippet_terms *query_terms(pr_searcher *s, const pr_query *q)
     return t;
 }
 
+/* The URLs of the pages folded into the hit R, best ranked first.
+ * Returns SQLITE_DONE, or the failed step's code. */
+static int add_duplicates(pr_searcher *s, const match_set *m, const match_row *r, json_t *out)
+{
+    sqlite3_stmt *st;
+    pr_error err;
+    int k, rc = SQLITE_DONE;
+
+    if (r->dup_next < 0)
+        return SQLITE_DONE;
+    st = pr_searcher_stmt(s, "SELECT url FROM documents WHERE id = ?", &err);
+    if (!st)
+        return SQLITE_ERROR;
+    for (k = r->dup_next; k >= 0; k = m->v[k].dup_next) {
+        sqlite3_bind_int64(st, 1, m->v[k].id);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            json_array_append_new(out, col_text(st, 0));
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            return rc;
+    }
+    return SQLITE_DONE;
+}
+
 static pr_search_status page_hits(pr_searcher *s, const pr_query *q, const match_set *m,
                                   int offset, int limit, json_t *hits, pr_error *err)
 {
@@ -754,12 +881,16 @@ static pr_search_status page_hits(pr_searcher *s, const pr_query *q, const match
         snippet_terms_free(terms);
         return PR_SEARCH_ERROR;
     }
-    for (i = offset; i < m->n && i < offset + limit; i++) {
-        sqlite3_bind_int64(st, 1, m->v[i].id);
+    for (i = offset; i < m->nhits && i < offset + limit; i++) {
+        const match_row *r = &m->v[m->hits[i]];
+        json_t *h = NULL;
+        sqlite3_bind_int64(st, 1, r->id);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW)
-            json_array_append_new(hits, hit_json(s, terms, st, m->v[i].rank));
+            json_array_append_new(hits, h = hit_json(s, terms, st, r->rank));
         sqlite3_reset(st);
+        if (rc == SQLITE_ROW || rc == SQLITE_DONE)
+            rc = h ? add_duplicates(s, m, r, json_object_get(h, "duplicates")) : SQLITE_DONE;
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             snippet_terms_free(terms);
             return pr_searcher_step_error(s, rc, err);
@@ -865,12 +996,12 @@ static void try_correction(pr_searcher *s, const pr_search_request *req, pr_quer
         m2.n > 0) {
         query_free(q);
         *q = q2;
-        free(m->v);
+        match_set_free(m);
         *m = m2;
         *suggestion = fixed;
         return;
     }
-    free(m2.v);
+    match_set_free(&m2);
     query_free(&q2);
     free(fixed);
 }
@@ -901,6 +1032,10 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
             try_correction(s, req, &q, &m, &suggestion);
         if (st == PR_SEARCH_OK)
             rank_rows(&m, s->cfg.recency_boost);
+        if (st == PR_SEARCH_OK && fold_duplicates(&m, req->distinct) != 0) {
+            pr_error_set(err, 0, 0, "out of memory");
+            st = PR_SEARCH_ERROR;
+        }
         if (st == PR_SEARCH_OK)
             st = collect_facets(s, &m, &fl, err);
     }
@@ -911,7 +1046,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     if (st == PR_SEARCH_OK)
         st = page_hits(s, &q, &m, req->offset, req->limit, hits, err);
     if (st == PR_SEARCH_OK)
-        *result = result_json(req, m.n, hits, facets_json(&fl), elapsed_ms(&t0), suggestion);
+        *result = result_json(req, m.nhits, hits, facets_json(&fl), elapsed_ms(&t0), suggestion);
     else
         json_decref(hits);
     if (st == PR_SEARCH_OK && !*result) {
@@ -919,7 +1054,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
         st = PR_SEARCH_ERROR;
     }
     facet_list_free(&fl);
-    free(m.v);
+    match_set_free(&m);
     free(suggestion);
     query_free(&q);
     return st;

@@ -174,9 +174,16 @@ static const fx_doc fx_docs[] = {
     {"_evenements/salon.md", "evenements", "Salon des métiers du numérique", NULL,
      {"Événement"}, {"EIG"}, "Le salon où l'État recrute.", "",
      "Venez rencontrer les recruteurs : 3 500 postes ouverts, porte-parole présent."},
+    /* One page published twice, two days apart (folded into one hit). */
+    {"_evenements/tchap.md", "evenements", "Lancement de Tchap, la messagerie de l’État",
+     "2018-04-16", {"Événement"}, {"Tchap"}, "Tchap est lancé.", "", "La messagerie Tchap."},
+    {"_publications/tchap-bis.md", "publications", "Lancement de Tchap, la messagerie de l’État",
+     "2018-04-18", {"Publication"}, {"Tchap"}, "Tchap est lancé.", "",
+     "La messagerie Tchap, en version bêta."},
 };
 
 #define FX_NDOCS ((int)(sizeof fx_docs / sizeof fx_docs[0]))
+#define FX_DISTINCT (FX_NDOCS - 1) /* pages, the duplicate folded */
 
 /* Build the fixture index at a fresh temporary path (written to PATH, at
  * least 64 bytes). Returns 0, or -1 (with a message on stderr). */
