@@ -83,6 +83,20 @@ static char *title_match(pr_searcher *s, const char *q, size_t start, const char
     return pr_buf_take(&b);
 }
 
+/* Non-zero when OUT already suggests TEXT (a page published twice). */
+static int already(const json_t *out, const char *text)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(out, i, v) {
+        const char *t = json_string_value(json_object_get(v, "text"));
+        if (t && text && !strcmp(t, text))
+            return 1;
+    }
+    return 0;
+}
+
 static json_t *suggestion(json_t *text, json_t *title, json_t *url)
 {
     json_t *o = json_object();
@@ -117,8 +131,12 @@ static pr_search_status add_titles(pr_searcher *s, const char *q, size_t start,
         const char *t = (const char *)sqlite3_column_text(st, 0);
         const char *u = (const char *)sqlite3_column_text(st, 1);
         int tl = sqlite3_column_bytes(st, 0), ul = sqlite3_column_bytes(st, 1);
-        json_array_append_new(out, suggestion(pr_json_text(t, tl), pr_json_text(t, tl),
-                                              pr_json_text(u, ul)));
+        json_t *text = pr_json_text(t, tl);
+        if (already(out, json_string_value(text))) {
+            json_decref(text);
+            continue;
+        }
+        json_array_append_new(out, suggestion(text, pr_json_text(t, tl), pr_json_text(u, ul)));
     }
     sqlite3_reset(st);
     free(match);
@@ -134,9 +152,17 @@ static pr_search_status add_terms(pr_searcher *s, const char *q, size_t start,
 
     if (ensure_vocab(s, err) != 0)
         return PR_SEARCH_ERROR;
-    st = pr_searcher_stmt(s, "SELECT term FROM temp.fts_vocab WHERE term >= ?1 AND term < ?2"
-                             " AND substr(term, 1, 1) <> '~' ORDER BY doc DESC, term LIMIT ?3",
-                          err);
+    /* Words as written: the surface forms (FR_SURFACE_MARK entries), and
+     * the plain terms no surface form extends (a stem like "recrut" is
+     * not a word, "tchap" is). */
+    st = pr_searcher_stmt(s,
+        "SELECT substr(term, 2) AS w, doc FROM temp.fts_vocab"
+        " WHERE term >= '~' || ?1 AND term < '~' || ?2"
+        " UNION ALL"
+        " SELECT term AS w, doc FROM temp.fts_vocab WHERE term >= ?1 AND term < ?2"
+        " AND NOT EXISTS (SELECT 1 FROM temp.fts_vocab v"
+        "  WHERE v.term >= '~' || w AND v.term < '~' || w || char(1114111))"
+        " ORDER BY doc DESC, w LIMIT ?3", err);
     if (!st)
         return PR_SEARCH_ERROR;
     pr_buf_init(&hi);
@@ -148,13 +174,15 @@ static pr_search_status add_terms(pr_searcher *s, const char *q, size_t start,
     }
     sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, hi.p, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, limit);
+    sqlite3_bind_int(st, 3, limit * 2);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         pr_buf text;
+        if ((int)json_array_size(out) >= limit)
+            continue; /* read to the end: the statement is reset below */
         pr_buf_init(&text);
         pr_buf_add_utf8(&text, q, start);
         pr_buf_adds(&text, (const char *)sqlite3_column_text(st, 0));
-        if (!text.oom)
+        if (!text.oom && !already(out, text.p))
             json_array_append_new(out, suggestion(json_string(text.p), json_null(), json_null()));
         pr_buf_free(&text);
     }
@@ -193,7 +221,7 @@ pr_search_status pr_suggest(pr_searcher *s, const char *q, int limit, json_t **r
     if (*prefix)
         st = add_titles(s, q, start, prefix, limit, sugg, err);
     if (*prefix && st == PR_SEARCH_OK && (int)json_array_size(sugg) < limit)
-        st = add_terms(s, q, start, prefix, limit - (int)json_array_size(sugg), sugg, err);
+        st = add_terms(s, q, start, prefix, limit, sugg, err);
     pr_searcher_budget_stop(s);
     free(prefix);
     if (st != PR_SEARCH_OK) {
