@@ -89,10 +89,13 @@ check_contains "idle keep-alive connections are closed after idle_timeout_ms" "$
 alive "slow and idle clients"
 
 # ---- many connections, long pipelines ------------------------------------
-"$HTTPCLIENT" idle -t "127.0.0.1:$PORT" -c 2000 -d 2 >"$T_TMP/idle.out" &
+"$HTTPCLIENT" idle -t "127.0.0.1:$PORT" -c 2000 -d 3 >"$T_TMP/idle.out" &
 ipid=$!
 for i in $(seq 100); do grep -q opened "$T_TMP/idle.out" && break; sleep 0.05; done
-sleep 0.3
+for i in $(seq 40); do # until the daemon has accepted them all
+    [[ $(req /metrics) =~ prsearchd_open_connections\ (20[0-9][0-9]) ]] && break
+    sleep 0.05
+done
 health_fast "with 2,000 idle connections open"
 check_match "/metrics counts the open connections" "$(req /metrics)" $'prsearchd_open_connections (20[0-9][0-9])'
 wait "$ipid"
