@@ -602,26 +602,35 @@ void pr_conn_drain(pr_conn *c)
 
 /* --- accepting ------------------------------------------------------ */
 
+/* Returns 0, -1 when the handle could not be made, -2 when the accept
+ * failed (the handle is then to be closed). */
 static int init_stream(pr_server *srv, pr_listener *l, pr_conn *c)
 {
     int rc = l->is_unix ? uv_pipe_init(srv->loop, &c->h.pipe, 0)
                         : uv_tcp_init(srv->loop, &c->h.tcp);
     if (rc != 0)
-        return rc;
+        return -1;
     c->h.handle.data = c;
-    rc = uv_accept(&l->h.stream, &c->h.stream);
-    if (rc == 0 && !l->is_unix)
+    if (uv_accept(&l->h.stream, &c->h.stream) != 0)
+        return -2;
+    if (!l->is_unix)
         uv_tcp_nodelay(&c->h.tcp, 1);
-    return rc;
+    return 0;
 }
 
 void pr_conn_accept(pr_server *srv, pr_listener *l)
 {
     pr_conn *c = calloc(1, sizeof *c);
+    int rc;
     if (!c)
         return;
     c->srv = srv;
-    if (init_stream(srv, l, c) != 0) {
+    rc = init_stream(srv, l, c);
+    if (rc == -1) {
+        free(c);
+        return;
+    }
+    if (rc == -2) {
         c->state = C_CLOSED;
         c->handles_open = 1;
         srv->alive++;
