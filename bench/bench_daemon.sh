@@ -7,7 +7,8 @@
 # over TCP with wrk (Debian package) and over its Unix socket with
 # tests/tool_httpclient, with a mix of realistic queries at 1, 8 and 64
 # connections; then the same wrk load on nginx. Prints requests/s, p50 and
-# p99 latency, our/nginx ratios and the daemon's peak resident memory.
+# p99 latency, our/nginx ratios and the daemon's peak resident memory
+# (also written to bench/out/bench_daemon.txt).
 #
 # Usage: bench/bench_daemon.sh        (BENCH_SECONDS=10, PR_CORPUS=...)
 # Installs wrk and nginx with apt-get when they are missing (needs root).
@@ -20,6 +21,7 @@ SECS=${BENCH_SECONDS:-10}
 THREADS=${BENCH_THREADS:-2}
 OUT=$SRC/bench/out
 mkdir -p "$OUT"
+exec > >(tee "$OUT/bench_daemon.txt") # the figures are kept in bench/out/
 
 need_pkg() {
     command -v "$1" >/dev/null 2>&1 && return 0
