@@ -104,11 +104,15 @@ corpus_dir() {
 }
 
 # run_timed OUTPREFIX CMD...: run CMD under /usr/bin/time; sets T_WALL
-# (seconds), T_RSS_MB, T_STATUS; CMD's stdout/stderr go to OUTPREFIX.out/.err.
+# (seconds), T_RSS_MB, T_CPU (user + system seconds), T_STATUS; CMD's
+# stdout/stderr go to OUTPREFIX.out/.err; OUTPREFIX.time also keeps file
+# system inputs/outputs (512-byte blocks), major faults and voluntary /
+# involuntary context switches, to tell waiting on the disk from waiting
+# for a CPU on a busy machine.
 run_timed() {
     local pre=$1 t0; shift
     t0=$(now)
-    /usr/bin/time -f '%M %U %S' -o "$pre.time" "$@" >"$pre.out" 2>"$pre.err"
+    /usr/bin/time -f '%M %U %S %I %O %F %w %c' -o "$pre.time" "$@" >"$pre.out" 2>"$pre.err"
     T_STATUS=$?
     T_WALL=$(elapsed "$t0")
     T_RSS_MB=$(tail -1 "$pre.time" | awk '{printf "%.1f", $1/1024}')

@@ -109,6 +109,11 @@ static int cmd_stream(const char *file, long n, uint64_t seed)
         perm[i - 1] = perm[j];
         perm[j] = t;
     }
+    if (n == 0) {
+        for (i = 0; i < l.n; i++)
+            printf("%s\t%s\n", l.v[perm[i]].cls, l.v[perm[i]].q);
+        return 0;
+    }
     for (i = 0; i < l.n; i++) {
         acc += 1.0 / (double)(i + 1); /* Zipf, exponent 1 */
         cum[i] = acc;
