@@ -246,6 +246,9 @@ static int on_message_begin(http_parser *p)
     c->err_status = 0;
     c->route = PR_ROUTE_OTHER;
     c->started = uv_hrtime();
+    /* Unknown until the method is read: an error answer carries its body. */
+    c->is_head = 0;
+    c->method = -1;
     timer_start(c, c->srv->cfg->request_timeout_ms);
     return 0;
 }
@@ -254,6 +257,10 @@ static int on_url(http_parser *p, const char *at, size_t len)
 {
     pr_conn *c = p->data;
     size_t max = (size_t)c->srv->cfg->max_uri_bytes;
+    /* The method is known once the target starts: even an error answer
+     * to a HEAD request (414...) has no body. */
+    c->method = (int)p->method;
+    c->is_head = p->method == HTTP_HEAD;
     if (c->url_len + len > max)
         return fail(c, 414, "the request target is longer than %ld bytes", (long)max);
     if (c->url_len + len + 1 > c->url_cap) {
@@ -474,7 +481,8 @@ static void account(pr_conn *c, int status, size_t len)
     if (srv->cfg->access_log) {
         char target[512];
         log_safe(target, sizeof target, c->url ? c->url : "", c->url ? c->url_len : 0);
-        pr_log("access %s %s %d %zu %.3fms", c->started ? http_method_str(c->method) : "-",
+        pr_log("access %s %s %d %zu %.3fms",
+               c->method >= 0 ? http_method_str((enum http_method)c->method) : "-",
                *target ? target : "-", status, len, secs * 1e3);
     }
     c->started = 0;
@@ -527,6 +535,12 @@ void pr_conn_respond(pr_conn *c, int status, const char *content_type, char *bod
         return;
     }
     c->writes++;
+    /* What follows (an error on garbage before any method) is not this
+     * request's: no HEAD, no target. */
+    c->is_head = 0;
+    c->method = -1;
+    c->url_len = 0;
+    if (c->url) c->url[0] = '\0';
     if (c->close_after) {
         c->state = C_CLOSING;
         timer_start(c, c->srv->cfg->idle_timeout_ms);
@@ -649,6 +663,7 @@ void pr_conn_accept(pr_server *srv, pr_listener *l)
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
     c->keep_alive = 1;
+    c->method = -1;
     if (srv->metrics.open_connections > srv->cfg->max_connections) {
         srv->metrics.connections_rejected++;
         c->keep_alive = 0;
