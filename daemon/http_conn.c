@@ -253,16 +253,27 @@ static int on_message_begin(http_parser *p)
     return 0;
 }
 
+/* The request line was read: its method says whether answers, errors
+ * included, carry a body. Until then (garbage, an invalid target) an error
+ * answer has its body, however the bytes arrived. */
+static void request_line_read(pr_conn *c)
+{
+    c->method = (int)c->parser.method;
+    c->is_head = c->parser.method == HTTP_HEAD;
+}
+
 static int on_url(http_parser *p, const char *at, size_t len)
 {
     pr_conn *c = p->data;
     size_t max = (size_t)c->srv->cfg->max_uri_bytes;
-    /* The method is known once the target starts: even an error answer
-     * to a HEAD request (414...) has no body. */
-    c->method = (int)p->method;
-    c->is_head = p->method == HTTP_HEAD;
-    if (c->url_len + len > max)
+    /* The target ends within the bytes given to the parser (not merely
+     * where they stop): the request line is read. */
+    if (at + len < c->in + c->in_end)
+        request_line_read(c);
+    if (c->url_len + len > max) {
+        request_line_read(c); /* a valid target, only too long */
         return fail(c, 414, "the request target is longer than %ld bytes", (long)max);
+    }
     if (c->url_len + len + 1 > c->url_cap) {
         size_t cap = c->url_cap ? c->url_cap * 2 : 256;
         char *u;
@@ -281,6 +292,8 @@ static int on_url(http_parser *p, const char *at, size_t len)
 static int on_header_field(http_parser *p, const char *at, size_t len)
 {
     pr_conn *c = p->data;
+    if (c->method < 0)
+        request_line_read(c);
     if (!c->in_field) {
         c->in_field = 1;
         if (++c->nheaders > c->srv->cfg->max_headers)
@@ -302,6 +315,8 @@ static int on_headers_complete(http_parser *p)
 {
     pr_conn *c = p->data;
     long max = c->srv->cfg->max_body_bytes;
+    if (c->method < 0)
+        request_line_read(c);
     /* Refuse a declared large body at once instead of reading it. */
     if (p->content_length != ULLONG_MAX && p->content_length > (uint64_t)max)
         return fail(c, 413, "a request body over %ld bytes", max);

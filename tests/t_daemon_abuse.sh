@@ -39,6 +39,8 @@ check_match "garbage after a HEAD request: its 400 has the body its length says"
 out=$(printf 'HEAD /search?q=%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 5000 /dev/zero | tr '\0' a)" | raw 127.0.0.1 "$PORT" 2)
 # ($(...) drops the final newline of the blank line that ends the head)
 check_match "an error answer to a HEAD request has no body" "$out" $'^HTTP/1.1 414 URI Too Long\r\n.*Connection: close\r\n\r$'
+out=$(printf 'HEAD /health\x01\x02 HTTP/1.1\r\nHost: x\r\n\r\n' | raw 127.0.0.1 "$PORT" 2)
+check_match "an invalid target: 400 with its body, even after HEAD" "$out" $'^HTTP/1.1 400 Bad Request\r\n.*\r\n\r\n\\{"error":\\{"code":"bad_request"'
 alive "malformed requests"
 
 # ---- oversized request line, head, body ---------------------------------
