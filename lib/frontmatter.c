@@ -97,33 +97,53 @@ static int locate_block(const char *src, size_t len, size_t *yaml_start,
 
 /* ---- Errors ------------------------------------------------------------ */
 
-/* Turns a libyaml mark (0-based line, column in characters, relative to the
- * YAML text at SRC + YAML_START) into a 1-based line and byte column of the
- * file. The opening "---" line is line 1, so YAML line 0 is file line 2. */
+/* Length of the line break libyaml sees at P, or 0: besides "\n" (CR and
+ * CRLF are already gone), YAML also breaks lines at NEL, LS and PS. */
+static size_t yaml_break_len(const char *p, const char *end)
+{
+    const unsigned char *u = (const unsigned char *)p;
+
+    if (*p == '\n')
+        return 1;
+    if (end - p >= 2 && u[0] == 0xC2 && u[1] == 0x85)
+        return 2;
+    if (end - p >= 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xA8 || u[2] == 0xA9))
+        return 3;
+    return 0;
+}
+
+/* Turns a libyaml mark (0-based line and column in characters, counted the
+ * YAML way, relative to the YAML text at SRC + YAML_START) into the 1-based
+ * line and byte column an editor shows for the file, where only "\n" ends
+ * a line. */
 static void mark_to_pos(const char *src, size_t len, size_t yaml_start,
                         yaml_mark_t m, int *line, int *col)
 {
-    const char *p = src + yaml_start, *end = src + len;
-    size_t l = 0, c = 0;
+    const char *p = src + yaml_start, *end = src + len, *q, *bol;
+    size_t l = 0, c = 0, br;
 
+    /* Find the mark's byte: M.line YAML lines down, M.column characters in
+     * (UTF-8 continuation bytes belong to the character before them). */
     while (l < m.line && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        if (!nl)
-            break;
-        p = nl + 1;
-        l++;
+        br = yaml_break_len(p, end);
+        p += br ? br : 1;
+        if (br)
+            l++;
     }
-    /* Step over M.column characters, counting bytes: UTF-8 continuation
-     * bytes belong to the character before them. */
-    const char *q = p;
-    while (c < m.column && q < end && *q != '\n') {
-        q++;
-        while (q < end && ((unsigned char)*q & 0xC0) == 0x80)
-            q++;
+    while (c < m.column && p < end && !yaml_break_len(p, end)) {
+        p++;
+        while (p < end && ((unsigned char)*p & 0xC0) == 0x80)
+            p++;
         c++;
     }
-    *line = (int)m.line + 2;
-    *col = (int)(q - p) + 1;
+    /* Then count the file's own lines up to it. */
+    *line = 1;
+    for (q = bol = src; q < p; q++)
+        if (*q == '\n') {
+            (*line)++;
+            bol = q + 1;
+        }
+    *col = (int)(p - bol) + 1;
 }
 
 static int yaml_error(const yaml_parser_t *ps, const char *src, size_t len,

@@ -13,6 +13,7 @@
 #include <gumbo.h>
 #include <stdlib.h>
 #include <string.h>
+#include <utf8proc.h>
 
 /* Output being built, with the separator owed before the next word: it is
  * written lazily so that text never starts or ends with blanks and a run of
@@ -51,6 +52,28 @@ static void out_sep(out *o, int kind)
         o->pending = kind;
 }
 
+/* Appends one word as valid UTF-8: gumbo decodes numeric character
+ * references that overflow (&#x800000099;) into bytes that are not UTF-8,
+ * and nothing invalid may reach the index. */
+static void out_word(out *o, const char *p, size_t n)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)p;
+    utf8proc_int32_t cp;
+    size_t i = 0, good = 0;
+
+    while (i < n) {
+        utf8proc_ssize_t k = utf8proc_iterate(u + i, (utf8proc_ssize_t)(n - i), &cp);
+        if (k > 0) {
+            i += (size_t)k;
+            continue;
+        }
+        out_raw(o, p + good, i - good);
+        out_raw(o, "\xEF\xBF\xBD", 3);
+        good = ++i;
+    }
+    out_raw(o, p + good, n - good);
+}
+
 /* Appends text, collapsing ASCII whitespace (not U+00A0: in French it
  * holds "3 500" and "« mot »" together on purpose). */
 static void out_text(out *o, const char *p, size_t n)
@@ -70,7 +93,7 @@ static void out_text(out *o, const char *p, size_t n)
         if (o->pending && o->len)
             out_raw(o, o->pending == 2 ? "\n" : " ", 1);
         o->pending = 0;
-        out_raw(o, p + i, j - i);
+        out_word(o, p + i, j - i);
         i = j;
     }
 }

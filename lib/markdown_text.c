@@ -555,7 +555,8 @@ static void walk(cmark_node *doc, buf *text, buf *headings, int nested)
                 inline_text(n, text);
             else
                 leaf_text(n, text);
-            if (cmark_node_get_type(n) == CMARK_NODE_HEADING && !text->oom)
+            /* An empty first heading leaves the buffer unallocated. */
+            if (cmark_node_get_type(n) == CMARK_NODE_HEADING && !text->oom && text->s)
                 add_heading(text->s + start, text->len - start, headings);
             /* Its inlines are done: go straight to its exit. */
             cmark_iter_reset(it, n, CMARK_EVENT_EXIT);
