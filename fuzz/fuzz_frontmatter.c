@@ -13,6 +13,7 @@
  *    inside the input (columns may grow by the U+FFFD repair: 3 bytes for
  *    1, so they are bounded by 3 x the longest line + 1 there).
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +22,15 @@
 #include "frontmatter.h"
 #include "fuzz_common.h"
 
-/* PR_FUZZ_YAML_LINES=1 also counts NEL, LS and PS (U+0085, U+2028,
- * U+2029) as line ends, as libyaml does: it keeps fuzzing past finding F1
- * of README.md until it is fixed. Off by default: the seeds replay strictly. */
+/* With PR_FUZZ_KNOWN=F1, NEL, LS and PS (U+0085, U+2028, U+2029) also
+ * count as line ends, as libyaml counts them (finding F1 of README.md). */
 static int yaml_lines;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-    const char *v = getenv("PR_FUZZ_YAML_LINES");
-    yaml_lines = v && atoi(v);
+    yaml_lines = fz_known("F1");
     return 0;
 }
 
@@ -125,11 +124,18 @@ static void fuzz_document(const char *src, size_t len, long lines, long longest)
     pr_doc doc;
     pr_error err;
     pr_error_clear(&err);
+    /* PR_FUZZ_KNOWN=G1: gumbo turns some numeric character references
+     * into invalid UTF-8 (finding G1 of README.md). */
+    int html_ok = !(fz_known("G1") && memmem(src, len, "&#", 2));
     if (pr_doc_parse(src, len, "2021-03-01-fuzz.md", &doc, &err) == 0) {
-        fz_check_str(doc.title, 0, "document title");
-        fz_check_str(doc.body, 0, "document body");
-        fz_check_str(doc.headings, 0, "document headings");
-        fz_check_str(doc.chapeau, 0, "document chapeau");
+        FZ_CHECK(doc.title && doc.body && doc.headings && doc.chapeau,
+                 "pr_doc_parse left a field NULL");
+        if (html_ok) {
+            fz_check_str(doc.title, 0, "document title");
+            fz_check_str(doc.body, 0, "document body");
+            fz_check_str(doc.headings, 0, "document headings");
+            fz_check_str(doc.chapeau, 0, "document chapeau");
+        }
         fz_check_str(doc.permalink, 1, "document permalink");
         check_list(&doc.categories, "document category");
         check_list(&doc.tags, "document tag");

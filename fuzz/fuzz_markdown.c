@@ -11,6 +11,7 @@
  *    input is valid UTF-8 (its contract; pr_doc_parse repairs bytes
  *    before), for HTML always (gumbo decodes and repairs its input).
  */
+#define _GNU_SOURCE /* memmem */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +25,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *src = malloc(size ? size : 1);
-    int valid;
+    int valid, html_ok;
     pr_text t;
     char *h;
     if (!src)
         return 0;
     memcpy(src, data, size);
     valid = fz_utf8_valid(src, size);
+    /* PR_FUZZ_KNOWN=G1: gumbo turns some numeric character references
+     * into invalid UTF-8 (finding G1 of README.md); skip the UTF-8 checks
+     * on inputs holding one. */
+    html_ok = !(fz_known("G1") && memmem(src, size, "&#", 2));
 
     memset(&t, 0, sizeof t);
     FZ_CHECK(pr_markdown_to_text(src, size, &t) == 0, "pr_markdown_to_text failed");
     FZ_CHECK(t.text && t.headings, "pr_markdown_to_text gave a NULL field");
-    if (valid) {
+    if (valid && html_ok) {
         fz_check_str(t.text, 0, "markdown text");
         fz_check_str(t.headings, 0, "markdown headings");
     }
@@ -43,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     h = pr_html_to_text(src, size);
     FZ_CHECK(h != NULL, "pr_html_to_text returned NULL");
-    fz_check_str(h, 0, "html text");
+    if (html_ok)
+        fz_check_str(h, 0, "html text");
     free(h);
 
     free(src);
