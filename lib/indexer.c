@@ -32,6 +32,7 @@
 #include "fr_tokenizer.h"
 #include "index_db.h"
 #include "jekyll_site.h"
+#include "lexicon.h"
 
 /* How far parser threads may run ahead of the writer: bounds memory. */
 #define PARSE_WINDOW 256
@@ -396,6 +397,7 @@ static const char *const stmt_sql[NSTMT] = {
 typedef struct writer {
     sqlite3 *db;
     sqlite3_stmt *st[NSTMT];
+    pr_derived *derived;  /* vocabulary, acronyms, fingerprints (lexicon.h) */
     pr_index_stats *stats;
     pr_index_report_fn report;
     void *ctx;
@@ -513,6 +515,10 @@ static int upsert_doc(writer *w, index_file *f, pr_error *err)
         free(cats), free(tags), free(tax);
         return pr_error_set(err, 0, 0, "out of memory");
     }
+    if (f->state != FILE_NEW && pr_derived_doc(w->derived, f->id, -1, err) != 0) {
+        free(cats), free(tags), free(tax);
+        return -1;
+    }
     bind_text(st, 1, f->source);
     bind_text(st, 2, f->root->site_root);
     bind_text(st, 3, f->relpath);
@@ -541,6 +547,8 @@ static int upsert_doc(writer *w, index_file *f, pr_error *err)
     if (rc == 0)
         rc = write_facets(w, id, f, err);
     if (rc == 0)
+        rc = pr_derived_doc(w->derived, id, +1, err);
+    if (rc == 0)
         rc = mark_seen(w, id, err);
     return rc;
 }
@@ -567,6 +575,8 @@ static int touch_doc(writer *w, const index_file *f, pr_error *err)
 
 static int delete_doc(writer *w, sqlite3_int64 id, pr_error *err)
 {
+    if (pr_derived_doc(w->derived, id, -1, err) != 0)
+        return -1;
     sqlite3_bind_int64(w->st[ST_DELETE], 1, id);
     return run_stmt(w, ST_DELETE, err);
 }
@@ -698,23 +708,40 @@ static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts
 }
 
 /* Remove pages under ROOT that this run did not see: deleted files, and
- * files the site's rules now leave out. */
+ * files the site's rules now leave out. Page by page, so their words
+ * leave the vocabulary. */
 static int remove_vanished(writer *w, const index_root *root, pr_error *err)
 {
     sqlite3_stmt *st;
-    int rc;
+    sqlite3_int64 *ids = NULL;
+    size_t n = 0, cap = 0, i;
+    int rc = 0;
 
     if (sqlite3_prepare_v2(w->db,
-                           "DELETE FROM documents WHERE (source = ?1 OR"
+                           "SELECT id FROM documents WHERE (source = ?1 OR"
                            " (source > ?1 || '/' AND source < ?1 || '0'))"
                            " AND id NOT IN (SELECT id FROM temp.seen)",
                            -1, &st, NULL) != SQLITE_OK)
         return sql_fail(w, err);
     sqlite3_bind_text(st, 1, root->abs, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(w, err);
-    if (rc == 0)
-        w->stats->removed += sqlite3_changes(w->db);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            sqlite3_int64 *nv = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *nv);
+            if (!nv) {
+                rc = pr_error_set(err, 0, 0, "out of memory");
+                break;
+            }
+            ids = nv;
+        }
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
     sqlite3_finalize(st);
+    for (i = 0; rc == 0 && i < n; i++) {
+        rc = delete_doc(w, ids[i], err);
+        if (rc == 0)
+            w->stats->removed++;
+    }
+    free(ids);
     return rc;
 }
 
@@ -740,7 +767,8 @@ static int prepare_writer(writer *w, pr_error *err)
         if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
                                NULL) != SQLITE_OK)
             return sql_fail(w, err);
-    return 0;
+    w->derived = pr_derived_new(w->db);
+    return w->derived ? 0 : sql_fail(w, err);
 }
 
 static void finish_writer(writer *w)
@@ -749,6 +777,25 @@ static void finish_writer(writer *w)
 
     for (i = 0; i < NSTMT; i++)
         sqlite3_finalize(w->st[i]);
+    pr_derived_free(w->derived);
+    w->derived = NULL;
+}
+
+/* The synonyms file's text, kept in the index: the searcher reads it
+ * from there (one source of truth, reloaded with the index). */
+static int store_synonyms(sqlite3 *db, const char *text, pr_error *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('synonyms', ?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return pr_error_set(err, 0, 0, "index write failed: %s", sqlite3_errmsg(db));
+    sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : pr_error_set(err, 0, 0, "index write failed: %s",
+                                                 sqlite3_errmsg(db));
 }
 
 static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
@@ -765,6 +812,10 @@ static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
         rc = parse_and_write(w, l, opts, err);
     for (i = 0; rc == 0 && i < nroots; i++)
         rc = remove_vanished(w, &roots[i], err);
+    if (rc == 0)
+        rc = pr_derived_finish(w->derived, err);
+    if (rc == 0 && opts->synonyms)
+        rc = store_synonyms(w->db, opts->synonyms, err);
     if (rc == 0 && opts->full)
         rc = exec_sql(w->db, "INSERT INTO fts(fts) VALUES ('optimize')", err);
     if (rc == 0)
@@ -827,9 +878,11 @@ int pr_index_run(sqlite3 *db, char *const *paths, int npaths, const pr_index_opt
         rc = write_run(&w, &files, roots, npaths, opts, err);
     if (rc == 0) {
         stats->documents = pr_index_count(db);
-        /* Fold the WAL back so it does not grow run after run; PASSIVE
-         * never waits for readers. */
-        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        /* Fold the WAL back into the file and empty it: the index file
+         * alone is then the whole index, so it can be copied or mv'ed over
+         * a served one (a leftover WAL beside it would be replayed into the
+         * new file). TRUNCATE waits for readers, within the busy timeout. */
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
     }
     stats->seconds = now_seconds() - start;
     free_run(roots, roots ? npaths : 0, &files);
