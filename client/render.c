@@ -231,12 +231,19 @@ void render_result(FILE *out, const json_t *result, const render_opts *opts)
     const char *suggestion = json_string_value(json_object_get(result, "suggestion"));
     char rank[32];
 
-    if (suggestion) { /* the hits answer the corrected query */
-        fputs("No hits for \"", out);
+    /* The search core corrects a query with no hits and answers the
+     * corrected one; with fewer than 3 hits it answers the query as typed
+     * and only suggests. From 3 hits up, the hits are the correction's. */
+    if (suggestion && total >= 3) {
+        fputs("Aucun résultat pour « ", out);
         put_plain(out, str(result, "query"));
-        fputs("\"; showing hits for \"", out);
+        fputs(" ».\nRésultats pour : ", out);
         put_plain(out, suggestion);
-        fputs("\":\n\n", out);
+        fputs("\n\n", out);
+    } else if (suggestion) {
+        fputs("Vouliez-vous dire : ", out);
+        put_plain(out, suggestion);
+        fputs(" ?\n\n", out);
     }
     for (i = 0; i < n; i++) {
         const json_t *h = json_array_get(hits, i);

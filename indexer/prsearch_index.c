@@ -20,10 +20,14 @@
 #include "index_db.h"
 #include "indexer.h"
 #include "pr_defaults.h"
+#include "synonyms.h"
 
 typedef struct cli {
     const char *db;
     int full, quiet, json, threads;
+    const char *synonyms_path; /* --synonyms FILE ("" removes them) */
+    char *synonyms;            /* its text, checked */
+    int list_acronyms;
     long long max_size;
     int tty;             /* stderr is a terminal: show progress */
     double last_progress;
@@ -32,7 +36,8 @@ typedef struct cli {
 static void usage(FILE *out)
 {
     fprintf(out,
-            "Usage: prsearch-index [-d DB] [--full] [-q] [--json] PATH...\n"
+            "Usage: prsearch-index [-d DB] [--full] [-q] [--json] [--synonyms FILE] PATH...\n"
+            "       prsearch-index [-d DB] --list-acronyms\n"
             "Index Jekyll Markdown pages (files, folders or site roots) for prsearch.\n\n"
             "  -d, --db PATH       index file (default: $" PR_ENV_DB ", else " PR_DEFAULT_DB ")\n"
             "      --full          rebuild every page instead of only the changed ones\n"
@@ -40,6 +45,11 @@ static void usage(FILE *out)
             "      --json          print the run's counts as JSON on stdout\n"
             "      --max-size N    reject files over N bytes (default %u)\n"
             "      --threads N     parser threads (default: one per core)\n"
+            "      --synonyms FILE store the synonyms file FILE in the index (see\n"
+            "                      docs/synonyms.md); --synonyms '' removes it\n"
+            "      --list-acronyms list the acronyms learned from the pages and the\n"
+            "                      synonyms file's rules, one per line:\n"
+            "                      ACRONYM<TAB>long form<TAB>pages (or 'synonyms')\n"
             "  -h, --help          this help\n"
             "      --version       print the version\n\n"
             "Exit status: 0 all indexed, 1 some files rejected, 2 error (index unchanged).\n",
@@ -98,6 +108,7 @@ static int parse_args(cli *c, int argc, char **argv)
         {"db", required_argument, NULL, 'd'}, {"full", no_argument, NULL, 'F'},
         {"quiet", no_argument, NULL, 'q'},    {"json", no_argument, NULL, 'J'},
         {"max-size", required_argument, NULL, 'M'}, {"threads", required_argument, NULL, 'T'},
+        {"synonyms", required_argument, NULL, 'S'}, {"list-acronyms", no_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},     {"version", no_argument, NULL, 'V'},
         {NULL, 0, NULL, 0}};
     long long n;
@@ -119,10 +130,19 @@ static int parse_args(cli *c, int argc, char **argv)
                 return -1;
             c->threads = (int)n;
             break;
+        case 'S': c->synonyms_path = optarg; break;
+        case 'L': c->list_acronyms = 1; break;
         case 'h': usage(stdout); return -2;
         case 'V': printf("prsearch-index %s\n", PACKAGE_VERSION); return -2;
         default: usage(stderr); return -1;
         }
+    }
+    if (c->list_acronyms) {
+        if (optind < argc) {
+            fprintf(stderr, "prsearch-index: --list-acronyms takes no PATH\n");
+            return -1;
+        }
+        return optind;
     }
     if (optind >= argc) {
         fprintf(stderr, "prsearch-index: no PATH given (try --help)\n");
@@ -177,6 +197,74 @@ static void print_summary(const cli *c, const pr_index_stats *s)
     }
 }
 
+/* Read and check the synonyms file before anything is written. */
+static int load_synonyms(cli *c)
+{
+    FILE *f;
+    long n = 0;
+    pr_error err;
+    char line[4096];
+
+    if (!c->synonyms_path)
+        return 0;
+    if (!*c->synonyms_path) {
+        c->synonyms = strdup("");
+        return c->synonyms ? 0 : -1;
+    }
+    f = fopen(c->synonyms_path, "rb");
+    if (!f || fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+        n > 4 * 1024 * 1024 || !(c->synonyms = calloc(1, (size_t)n + 1)) ||
+        fread(c->synonyms, 1, (size_t)n, f) != (size_t)n) {
+        fprintf(stderr, "prsearch-index: %s: %s\n", c->synonyms_path,
+                f && n > 4 * 1024 * 1024 ? "too large (4 MiB at most)" : strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    fclose(f);
+    pr_error_clear(&err);
+    if (pr_synonyms_check(c->synonyms, &err) != 0) {
+        fprintf(stderr, "prsearch-index: %s\n", pr_error_format(&err, c->synonyms_path, line,
+                                                                 sizeof line));
+        return -1;
+    }
+    return 0;
+}
+
+static int print_pair(void *ctx, const char *left, const char *right, long long docs,
+                      const char *origin)
+{
+    (void)ctx;
+    if (!strcmp(origin, "learned"))
+        printf("%s\t%s\t%lld\n", left, right, docs);
+    else if (!strcmp(origin, "cancelled"))
+        printf("!%s\t%s\t%lld\n", left, right, docs);
+    else
+        printf("%s\t%s\t%s\n", left, right, origin);
+    return ferror(stdout) ? -1 : 0;
+}
+
+static int list_acronyms(const cli *c)
+{
+    pr_error err;
+    sqlite3 *db;
+    int rc;
+
+    pr_error_clear(&err);
+    db = pr_index_open(c->db, PR_INDEX_READONLY, &err);
+    if (!db) {
+        fprintf(stderr, "prsearch-index: %s\n", err.message);
+        return 2;
+    }
+    rc = pr_synonyms_list(db, print_pair, NULL, &err);
+    sqlite3_close(db);
+    if (rc != 0 || fflush(stdout) != 0) {
+        fprintf(stderr, "prsearch-index: %s\n", err.message[0] ? err.message : strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli c = {0};
@@ -192,6 +280,10 @@ int main(int argc, char **argv)
         return 0;
     if (first < 0)
         return 2;
+    if (c.list_acronyms)
+        return list_acronyms(&c);
+    if (load_synonyms(&c) != 0)
+        return 2;
     c.tty = isatty(STDERR_FILENO);
     if ((lock = take_lock(c.db)) < 0)
         return 2;
@@ -204,6 +296,7 @@ int main(int argc, char **argv)
     opts.full = c.full;
     opts.threads = c.threads;
     opts.max_size = c.max_size;
+    opts.synonyms = c.synonyms;
     rc = pr_index_run(db, argv + first, argc - first, &opts, &stats, on_report, &c, &err);
     if (rc != 0) {
         if (c.tty && !c.quiet)
@@ -215,6 +308,7 @@ int main(int argc, char **argv)
     if (sqlite3_close(db) != SQLITE_OK)
         fprintf(stderr, "prsearch-index: closing %s: %s\n", c.db, sqlite3_errmsg(db));
     close(lock);
+    free(c.synonyms);
     if (rc != 0)
         return 2;
     return stats.rejected ? 1 : 0;

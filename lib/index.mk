@@ -1,6 +1,9 @@
 lib_libprsearch_la_SOURCES += lib/index_db.c lib/index_db.h
 lib_libprsearch_la_SOURCES += lib/jekyll_site.c lib/jekyll_site.h
 lib_libprsearch_la_SOURCES += lib/indexer.c lib/indexer.h
+# What the index knows beyond FTS5: vocabulary, acronyms, fingerprints.
+lib_libprsearch_la_SOURCES += lib/lexicon.c lib/lexicon.h lib/acronyms.c lib/acronyms.h \
+	lib/strmap.c lib/strmap.h
 
 bin_PROGRAMS += indexer/prsearch-index
 indexer_prsearch_index_SOURCES = indexer/prsearch_index.c

@@ -16,6 +16,7 @@
 
 #include "fr_tokenizer.h"
 #include "fts5_french.h"
+#include "lexicon.h"
 
 static const char schema_v1[] =
     "CREATE TABLE documents("
@@ -69,6 +70,46 @@ static const char schema_v1[] =
     "END;"
     "PRAGMA user_version = 1;";
 
+/*
+ * Version 2: what relevance needs beyond FTS5 (lexicon.h) and FTS5 prefix
+ * indexes for as-you-type. The fts table is recreated with the prefix
+ * option (FTS5 cannot add it in place) and rebuilt from the stored text;
+ * the derived tables are then filled by pr_derived_rebuild().
+ * PR_FTS_PREFIX was chosen by measurement (docs/as-you-type.md).
+ */
+#define PR_FTS_PREFIX "2 3"
+static const char schema_v2[] =
+    "ALTER TABLE documents ADD COLUMN simhash INTEGER;"
+    "CREATE TABLE vocab("
+    "  term TEXT NOT NULL,"
+    "  form TEXT NOT NULL,"
+    "  df INTEGER NOT NULL,"
+    "  PRIMARY KEY(term, form)) WITHOUT ROWID;"
+    "CREATE TABLE doc_acronyms("
+    "  doc_id INTEGER NOT NULL,"
+    "  acronym TEXT NOT NULL,"
+    /* key columns first: SQLite 3.40's integrity_check misreads a WITHOUT
+     * ROWID table whose other columns sit between its key columns */
+    "  long_key TEXT NOT NULL,"
+    "  long_form TEXT NOT NULL,"
+    "  PRIMARY KEY(doc_id, acronym, long_key)) WITHOUT ROWID;"
+    "CREATE TABLE doc_dups(doc_id INTEGER PRIMARY KEY, grp INTEGER NOT NULL);"
+    "DROP TRIGGER documents_ad;"
+    "CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN"
+    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+    "  DELETE FROM doc_facets WHERE doc_id = old.id;"
+    "  DELETE FROM doc_acronyms WHERE doc_id = old.id;"
+    "  DELETE FROM doc_dups WHERE doc_id = old.id;"
+    "END;"
+    "DROP TABLE fts;"
+    "CREATE VIRTUAL TABLE fts USING fts5("
+    "  title, headings, chapeau, body, taxonomy,"
+    "  content='documents', content_rowid='id', tokenize='french',"
+    "  prefix='" PR_FTS_PREFIX "');"
+    "INSERT INTO fts(fts) VALUES ('rebuild');"
+    "PRAGMA user_version = 2;";
+
 static int user_version(sqlite3 *db)
 {
     sqlite3_stmt *st;
@@ -82,21 +123,33 @@ static int user_version(sqlite3 *db)
     return v;
 }
 
-/* Bring a writable index to PR_SCHEMA_VERSION. Version 0 is an empty file
- * (a new index); later versions will add their steps here in order. */
+/* Bring a writable index to PR_SCHEMA_VERSION, one step after the other,
+ * in one transaction: version 0 is an empty file (a new index). */
 static int migrate(sqlite3 *db, const char *path, int version, pr_error *err)
 {
     char *msg = NULL;
+    pr_error derr;
+    int rc = SQLITE_OK;
 
     if (version == PR_SCHEMA_VERSION)
         return 0;
-    if (version != 0)
+    if (version < 0 || version > PR_SCHEMA_VERSION)
         return pr_error_set(err, 0, 0, "%s: unknown index schema version %d", path, version);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, schema_v1, NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-        pr_error_set(err, 0, 0, "%s: cannot create the index schema: %s", path,
-                     msg ? msg : sqlite3_errmsg(db));
+    pr_error_clear(&derr);
+    rc = sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 1)
+        rc = sqlite3_exec(db, schema_v1, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 2) {
+        rc = sqlite3_exec(db, schema_v2, NULL, NULL, &msg);
+        if (rc == SQLITE_OK && pr_derived_rebuild(db, &derr) != 0)
+            rc = SQLITE_ERROR;
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        pr_error_set(err, 0, 0, "%s: cannot %s the index schema: %s", path,
+                     version ? "upgrade" : "create",
+                     msg ? msg : derr.message[0] ? derr.message : sqlite3_errmsg(db));
         sqlite3_free(msg);
         sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
         return -1;

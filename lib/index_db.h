@@ -18,7 +18,19 @@
  *              fr_fold(value), what filters compare
  *   fts -- FTS5(title, headings, chapeau, body, taxonomy), external content
  *          on documents (kept in sync by triggers), tokenizer 'french'
- *   meta(key, value) -- 'last_run' (Unix seconds of the last commit), ...
+ *   meta(key, value) -- 'last_run' (Unix seconds of the last commit),
+ *          'synonyms' (the text of the synonyms file, docs/synonyms.md), ...
+ *   vocab(term -- folded word, form -- as displayed, df -- pages using
+ *         this form) -- the words people type, for typo correction and
+ *         as-you-type (lexicon.h); stop words left out
+ *   doc_acronyms(doc_id, acronym, long_key, long_form) -- acronyms each
+ *         page defines ("EIG", "entrepreneurs interet general",
+ *         "entrepreneurs d’intérêt général"), see acronyms.h
+ *   doc_dups(doc_id, grp) -- pages whose bodies are near-identical
+ *         (documents.simhash), grp the smallest id of their group
+ * Version 2 added vocab, doc_acronyms, doc_dups, documents.simhash and
+ * the FTS5 prefix indexes; a version 1 index is upgraded when opened for
+ * writing.
  *
  * Column order of fts is part of the contract: bm25() weights are given in
  * this order (PR_COL_TITLE ...).
@@ -29,7 +41,7 @@
 #include <sqlite3.h>
 #include "pr_error.h"
 
-#define PR_SCHEMA_VERSION 1
+#define PR_SCHEMA_VERSION 2
 
 enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,
        PR_COL_TAXONOMY, PR_NCOLS };

@@ -17,6 +17,9 @@ typedef struct pr_index_options {
     int full;            /* rebuild every page under the paths */
     int threads;         /* parser threads; 0 = number of cores */
     long long max_size;  /* bigger files are rejected; 0 = default */
+    const char *synonyms; /* text of a synonyms file to store in the index
+                             (docs/synonyms.md), "" to remove it; NULL
+                             keeps what the index has */
 } pr_index_options;
 
 typedef struct pr_index_stats {

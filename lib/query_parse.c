@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "search_util.h"
+#include "synonyms.h"
 
 typedef enum item_type { IT_WORD, IT_PHRASE, IT_FILTER, IT_OR } item_type;
 
@@ -342,6 +343,22 @@ static void add_fts_string(pr_buf *b, const item *it)
     pr_buf_adds(b, it->prefix ? "\" *" : "\"");
 }
 
+static int add_term_text(pr_query *q, const char *text, size_t len, int prefix, int phrase)
+{
+    pr_query_term *nt = realloc(q->terms, (q->nterms + 1) * sizeof *nt);
+
+    if (!nt)
+        return -1;
+    q->terms = nt;
+    nt[q->nterms].text = strndup(text, len);
+    if (!nt[q->nterms].text)
+        return -1;
+    nt[q->nterms].prefix = prefix;
+    nt[q->nterms].phrase = phrase;
+    q->nterms++;
+    return 0;
+}
+
 static int add_term(pr_query *q, const item *it)
 {
     pr_query_term *nt = realloc(q->terms, (q->nterms + 1) * sizeof *nt);
@@ -429,19 +446,141 @@ static int build_filters(pr_query *q, lexer *lx)
     return 0;
 }
 
+/* ---- expansion (synonyms.h) ----------------------------------------- */
+
+enum { EXP_MAX_TOKS = 32 };
+
+typedef struct exp_toks {
+    char *v[EXP_MAX_TOKS];
+    int item[EXP_MAX_TOKS]; /* which run item each token comes from */
+    int n, cur;
+} exp_toks;
+
+static int take_exp_token(void *ctx, int flags, const char *token, int len, int start, int end)
+{
+    exp_toks *t = ctx;
+
+    (void)start; (void)end;
+    if (flags & FR_TOKEN_COLOCATED)
+        return 0;
+    if (t->n == EXP_MAX_TOKS)
+        return 1;
+    t->v[t->n] = strndup(token, (size_t)len);
+    if (!t->v[t->n])
+        return -1;
+    t->item[t->n++] = t->cur;
+    return 0;
+}
+
+static void free_exp_toks(exp_toks *t)
+{
+    while (t->n > 0)
+        free(t->v[--t->n]);
+}
+
+/* An item a rule may cover: a plain positive word, alone in its group. */
+static int expandable(const item *it)
+{
+    return it->type == IT_WORD && !it->prefix && !it->negated;
+}
+
+/* Append TEXT as an FTS5 string (quotes doubled). */
+static void add_fts_text(pr_buf *b, const char *text)
+{
+    pr_buf_addc(b, '"');
+    for (; *text; text++) {
+        if (*text == '"')
+            pr_buf_addc(b, '"');
+        pr_buf_addc(b, *text);
+    }
+    pr_buf_addc(b, '"');
+}
+
+/*
+ * The rule matching the run of single-item groups starting at group G
+ * (items pos[g], pos[g+1], ... while expandable and not OR-linked): the
+ * number of groups it covers (0: none), its alternatives in *ALTS.
+ */
+static int match_run(const pr_query_limits *lim, lexer *lx, fr_tokenizer *tok,
+                     const int *pos, const int *linked, int g, int n,
+                     const char *const **alts, int *nalts)
+{
+    exp_toks t;
+    int k, used, groups = 0;
+
+    memset(&t, 0, sizeof t);
+    for (k = g; k < n && (k == g || !linked[k]) && !(k + 1 < n && linked[k + 1]) &&
+                expandable(&lx->items[pos[k]]); k++) {
+        t.cur = k - g;
+        fr_tokenize(tok, FR_MODE_QUERY, lx->items[pos[k]].text, (int)lx->items[pos[k]].len,
+                    take_exp_token, &t);
+    }
+    used = pr_synonyms_match(lim->syn, (const char *const *)t.v, t.n, alts, nalts);
+    /* the rule must end where a word ends */
+    if (used > 0 && (used == t.n || t.item[used] != t.item[used - 1]))
+        groups = t.item[used - 1] + 1;
+    free_exp_toks(&t);
+    return groups;
+}
+
+/* "(literal OR "alt" ...)" for the groups [G, G+NG); the alternatives
+ * become highlight terms too. Returns 0, or -1 out of memory. */
+/* The NPHR-th FTS5 string written to match is a word as typed (LITERAL)
+ * or an expansion. */
+static void note_phrase(pr_query *q, int *nphr, int literal)
+{
+    if (literal && *nphr < 64)
+        q->literal_phrases |= 1ULL << *nphr;
+    ++*nphr;
+}
+
+static int add_expanded(pr_query *q, pr_buf *b, lexer *lx, fr_tokenizer *tok, const int *pos,
+                        int g, int ng, const char *const *alts, int nalts, int *nphr)
+{
+    int i, n = 0, mark_phr = *nphr;
+    unsigned long long mark_lit = q->literal_phrases;
+
+    pr_buf_adds(b, "((");
+    for (i = g; i < g + ng; i++) {
+        if (i > g)
+            pr_buf_adds(b, " AND ");
+        note_phrase(q, nphr, 1);
+        add_fts_string(b, &lx->items[pos[i]]);
+    }
+    pr_buf_addc(b, ')');
+    for (i = 0; i < nalts; i++) {
+        item alt = {IT_PHRASE, 0, 0, alts[i], strlen(alts[i]), NULL, 0, 0};
+        if (!yields_tokens(tok, &alt))
+            continue;
+        pr_buf_adds(b, " OR ");
+        note_phrase(q, nphr, 0);
+        add_fts_text(b, alts[i]);
+        if (add_term_text(q, alts[i], strlen(alts[i]), 0, 1) != 0)
+            return -1;
+        n++;
+    }
+    pr_buf_addc(b, ')');
+    if (n == 0) { /* the caller writes the words as typed instead */
+        *nphr = mark_phr;
+        q->literal_phrases = mark_lit;
+    }
+    return n;
+}
+
 /*
  * The required part: kept positive words and phrases, AND between groups,
  * OR inside a group. An OR item links the kept positive terms right
  * before and after it; anything else in between breaks the link.
  */
-static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok)
+static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok, const pr_query_limits *lim)
 {
     int *pos = malloc((lx->nitems + 1) * sizeof *pos); /* kept items */
     int *linked = malloc((lx->nitems + 1) * sizeof *linked);
-    int i, n = 0, g, prev = -1;
-    pr_buf b;
+    int i, n = 0, g, prev = -1, expanded = 0, nphr = 0;
+    pr_buf b, lit;
 
     pr_buf_init(&b);
+    pr_buf_init(&lit);
     if (!pos || !linked)
         b.oom = 1;
     for (i = 0; i < lx->nitems && !b.oom; i++) {
@@ -460,22 +599,63 @@ static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok)
             b.oom = 1;
     }
     for (g = 0; g < n && !b.oom; ) {
-        int e = g + 1;
+        int e = g + 1, ng = 0, nalts = 0;
+        const char *const *alts = NULL;
+        if (lim->syn)
+            ng = match_run(lim, lx, tok, pos, linked, g, n, &alts, &nalts);
+        if (g > 0) {
+            pr_buf_adds(&b, " AND ");
+            pr_buf_adds(&lit, " AND ");
+        }
+        if (ng > 0) {
+            size_t mark = b.len;
+            int added = add_expanded(q, &b, lx, tok, pos, g, ng, alts, nalts, &nphr);
+            if (added < 0)
+                b.oom = 1;
+            else if (added == 0) { /* nothing searchable: as typed */
+                b.len = mark;
+                b.p[mark] = '\0';
+                ng = 0;
+            } else {
+                expanded = 1;
+                for (i = g; i < g + ng; i++) {
+                    if (i > g)
+                        pr_buf_adds(&lit, " AND ");
+                    add_fts_string(&lit, &lx->items[pos[i]]);
+                }
+                g += ng;
+                continue;
+            }
+        }
         while (e < n && linked[e])
             e++;
-        if (g > 0)
-            pr_buf_adds(&b, " AND ");
-        if (e - g > 1)
+        if (e - g > 1) {
             pr_buf_addc(&b, '(');
-        for (i = g; i < e; i++) {
-            if (i > g)
-                pr_buf_adds(&b, " OR ");
-            add_fts_string(&b, &lx->items[pos[i]]);
+            pr_buf_addc(&lit, '(');
         }
-        if (e - g > 1)
+        for (i = g; i < e; i++) {
+            if (i > g) {
+                pr_buf_adds(&b, " OR ");
+                pr_buf_adds(&lit, " OR ");
+            }
+            note_phrase(q, &nphr, 1);
+            add_fts_string(&b, &lx->items[pos[i]]);
+            add_fts_string(&lit, &lx->items[pos[i]]);
+        }
+        if (e - g > 1) {
             pr_buf_addc(&b, ')');
+            pr_buf_addc(&lit, ')');
+        }
         g = e;
     }
+    if (lit.oom)
+        b.oom = 1;
+    if (expanded && !b.oom) {
+        q->literal = pr_buf_take(&lit);
+        if (!q->literal)
+            b.oom = 1;
+    }
+    pr_buf_free(&lit);
     free(pos);
     free(linked);
     if (b.oom) {
@@ -484,6 +664,7 @@ static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok)
     }
     if (n == 0)
         return 0;
+    q->nwords = n;
     q->match = pr_buf_take(&b);
     return q->match ? 0 : -1;
 }
@@ -558,7 +739,7 @@ int query_parse(const char *q, size_t len, const pr_query_limits *lim,
     }
     if (lim->prefix)
         mark_last_prefix(&lx);
-    if (build_filters(out, &lx) != 0 || build_match(out, &lx, tok) != 0 ||
+    if (build_filters(out, &lx) != 0 || build_match(out, &lx, tok, lim) != 0 ||
         build_exclude(out, &lx, tok) != 0)
         goto oom;
     rc = 0;
@@ -580,6 +761,7 @@ void query_free(pr_query *q)
     if (!q)
         return;
     free(q->match);
+    free(q->literal);
     free(q->exclude);
     for (i = 0; i < q->nfilters; i++)
         free(q->filters[i].value);

@@ -46,19 +46,30 @@ typedef struct pr_query_term {
 
 typedef struct pr_query {
     char *match;     /* FTS5 expression of the required part, or NULL */
+    char *literal;   /* the same without synonym/acronym expansions, when
+                        some word was expanded (else NULL): pages that
+                        match only through an expansion rank lower */
     char *exclude;   /* FTS5 expression any excluded term matches, or NULL */
     int dropped;     /* words typed that analyse to nothing (stop words) */
+    int nwords;      /* positive words and phrases kept in match */
+    unsigned long long literal_phrases; /* bit i: the i-th FTS5 string of
+                        match is a word as typed (not an expansion) */
     pr_filter *filters;
     int nfilters;
     pr_query_term *terms;
     int nterms;
 } pr_query;
 
-/* Limits, from pr_search_config. */
+struct pr_synonyms;
+
+/* Limits, from pr_search_config, and the expansion rules. */
 typedef struct pr_query_limits {
     int max_bytes;  /* longer input: "query too long (max N bytes)" */
     int max_terms;  /* more terms: "too many terms (max N)" */
     int prefix;     /* the last word is a prefix (as-you-type) */
+    const struct pr_synonyms *syn; /* NULL: no expansion. Runs of plain
+                        words (not quoted, not prefixes, not in an OR)
+                        that a rule matches become (words OR "alt" ...) */
 } pr_query_limits;
 
 /*

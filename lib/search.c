@@ -46,6 +46,8 @@ void pr_search_config_init(pr_search_config *cfg)
     cfg->snippet_words = 24;
     cfg->time_budget_ms = 250;
     cfg->recency_boost = 0.02;
+    cfg->expansion_factor = 0.8;
+    cfg->title_start_boost = 0.1;
 }
 
 void pr_search_request_init(pr_search_request *req)
@@ -132,6 +134,8 @@ static void clear_cache(pr_searcher *s)
         memset(&s->cache[i], 0, sizeof s->cache[i]);
     }
     s->vocab_ready = 0;
+    pr_lexicon_free(s->lex); /* another connection: load it again */
+    s->lex = NULL;
 }
 
 sqlite3_stmt *pr_searcher_stmt(pr_searcher *s, const char *sql, pr_error *err)
@@ -175,10 +179,71 @@ sqlite3_stmt *pr_searcher_stmt(pr_searcher *s, const char *sql, pr_error *err)
     return slot->st;
 }
 
+/*
+ * FTS5 auxiliary function title_start(fts, MASK): 1 when the title starts
+ * with the words as typed, in order, one right after the other; MASK has
+ * a bit per FTS5 string of the query that is such a word (pr_query
+ * literal_phrases: expansions and exclusions are not), and at least two
+ * (a single word is too weak a signal). A title that begins with what was
+ * asked for is about it more surely than one that mentions it on the way
+ * (ranking, rank_rows()).
+ */
+static int inst_at(const Fts5ExtensionApi *api, Fts5Context *fts, int n, int phrase, int pos)
+{
+    int i, p, col, off;
+
+    for (i = 0; i < n; i++)
+        if (api->xInst(fts, i, &p, &col, &off) == SQLITE_OK && p == phrase &&
+            col == PR_COL_TITLE && off == pos)
+            return 1;
+    return 0;
+}
+
+static void title_pos(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                      int nval, sqlite3_value **vals)
+{
+    sqlite3_uint64 mask = nval > 0 ? (sqlite3_uint64)sqlite3_value_int64(vals[0]) : 0;
+    int n = 0, p, pos = 0, np = api->xPhraseCount(fts);
+
+    if (__builtin_popcountll(mask) < 2 || api->xInstCount(fts, &n) != SQLITE_OK) {
+        sqlite3_result_int(ctx, 0);
+        return;
+    }
+    for (p = 0; p < np && p < 64; p++) {
+        if (!(mask >> p & 1))
+            continue;
+        if (!inst_at(api, fts, n, p, pos)) {
+            sqlite3_result_int(ctx, 0);
+            return;
+        }
+        pos += api->xPhraseSize(fts, p);
+    }
+    sqlite3_result_int(ctx, 1);
+}
+
+static int register_title_pos(sqlite3 *db)
+{
+    fts5_api *api = NULL;
+    sqlite3_stmt *st = NULL;
+
+    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK)
+        sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (!api)
+        return -1;
+    return api->xCreateFunction(api, "title_start", NULL, title_pos, NULL) == SQLITE_OK ? 0 : -1;
+}
+
 static sqlite3 *open_db(const char *path, pr_searcher *s, pr_error *err)
 {
     sqlite3 *db = pr_index_open(path, PR_INDEX_READONLY, err);
 
+    if (db && register_title_pos(db) != 0) {
+        pr_error_set(err, 0, 0, "%s: cannot register title_pos: %s", path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
     if (db)
         sqlite3_progress_handler(db, 1000, on_progress, s);
     return db;
@@ -273,7 +338,9 @@ typedef struct match_row {
     double rank;     /* what the order uses */
     sqlite3_int64 date_ts;
     int dated;
-    char *key;       /* fr_fold(title): pages with the same one may be duplicates */
+    char *key;       /* fr_fold(title): pages with the same one are duplicates */
+    sqlite3_int64 grp; /* near-identical bodies (doc_dups), or 0 */
+    int title_start; /* the title starts with the query's words */
     int dup_of;      /* index of the hit this page is folded into, or -1 */
     int dup_next;    /* next page folded into the same hit, or -1 */
     int dup_tail;    /* on a hit: its last folded page, or -1 */
@@ -300,7 +367,7 @@ static void match_set_free(match_set *m)
 /* Values bound to the '?' of the SQL, in order. */
 typedef struct binds {
     int n;
-    struct { const char *s; double d; } v[96];
+    struct { const char *s; double d; sqlite3_int64 i; int isint; } v[96];
 } binds;
 
 static void bind_text(binds *b, const char *s)
@@ -309,10 +376,20 @@ static void bind_text(binds *b, const char *s)
         b->v[b->n++].s = s;
 }
 
+static void bind_int(binds *b, sqlite3_int64 i)
+{
+    if (b->n < (int)(sizeof b->v / sizeof b->v[0])) {
+        b->v[b->n].s = NULL;
+        b->v[b->n].isint = 1;
+        b->v[b->n++].i = i;
+    }
+}
+
 static void bind_real(binds *b, double d)
 {
     if (b->n < (int)(sizeof b->v / sizeof b->v[0])) {
         b->v[b->n].s = NULL;
+        b->v[b->n].isint = 0;
         b->v[b->n++].d = d;
     }
 }
@@ -365,11 +442,14 @@ static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match
             pr_buf_adds(sql, ", ?");
             bind_real(b, s->cfg.weights[i]);
         }
-        pr_buf_adds(sql, "), d.date_ts, d.title FROM fts JOIN documents d ON d.id = fts.rowid"
+        pr_buf_adds(sql, "), d.date_ts, d.title, g.grp, title_start(fts, ?) FROM fts JOIN documents d"
+                         " ON d.id = fts.rowid LEFT JOIN doc_dups g ON g.doc_id = d.id"
                          " WHERE fts MATCH ?");
+        bind_int(b, (sqlite3_int64)q->literal_phrases);
         bind_text(b, match_expr);
     } else {
-        pr_buf_adds(sql, "SELECT d.id, 0.0, d.date_ts, d.title FROM documents d WHERE 1");
+        pr_buf_adds(sql, "SELECT d.id, 0.0, d.date_ts, d.title, g.grp, 0 FROM documents d"
+                         " LEFT JOIN doc_dups g ON g.doc_id = d.id WHERE 1");
         if (q->exclude) {
             pr_buf_adds(sql, " AND d.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)");
             bind_text(b, q->exclude);
@@ -396,6 +476,8 @@ static int push_row(match_set *m, sqlite3_stmt *st)
     r->dated = sqlite3_column_type(st, 2) != SQLITE_NULL;
     r->date_ts = r->dated ? sqlite3_column_int64(st, 2) : 0;
     r->dup_of = r->dup_next = r->dup_tail = -1;
+    r->grp = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 4);
+    r->title_start = sqlite3_column_int(st, 5);
     r->key = fr_fold((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
     if (!r->key) {
         m->n--;
@@ -443,6 +525,8 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
     for (i = 0; i < b.n; i++) {
         if (b.v[i].s)
             sqlite3_bind_text(st, i + 1, b.v[i].s, -1, SQLITE_STATIC);
+        else if (b.v[i].isint)
+            sqlite3_bind_int64(st, i + 1, b.v[i].i);
         else
             sqlite3_bind_double(st, i + 1, b.v[i].d);
     }
@@ -463,6 +547,62 @@ done:
     return status;
 }
 
+/*
+ * Queries with an expansion (an acronym's long form, a synonym): pages
+ * that match the words as typed keep the score of those words alone (the
+ * expansion adds nothing to them, so a page naming both the acronym and
+ * its long form does not jump ahead), pages found only through the
+ * expansion get theirs multiplied by cfg.expansion_factor: a little below
+ * literal matches. Failures only mean no adjustment.
+ */
+typedef struct lit_row {
+    sqlite3_int64 id;
+    double bm25;
+} lit_row;
+
+static int cmp_lit(const void *pa, const void *pb)
+{
+    const lit_row *a = pa, *b = pb;
+
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
+{
+    lit_row *lit = NULL, key, *hit;
+    size_t n = 0, cap = 0;
+    sqlite3_stmt *st;
+    pr_error err;
+    int i;
+
+    if (!q->literal || m->n == 0)
+        return;
+    st = pr_searcher_stmt(s, "SELECT rowid, -bm25(fts, ?, ?, ?, ?, ?) FROM fts WHERE fts MATCH ?"
+                             " ORDER BY rowid", &err);
+    if (!st)
+        return;
+    for (i = 0; i < PR_NCOLS; i++)
+        sqlite3_bind_double(st, i + 1, s->cfg.weights[i]);
+    sqlite3_bind_text(st, PR_NCOLS + 1, q->literal, -1, SQLITE_STATIC);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            lit_row *nv = realloc(lit, (cap = cap ? cap * 2 : 256) * sizeof *nv);
+            if (!nv)
+                break;
+            lit = nv;
+        }
+        lit[n].id = sqlite3_column_int64(st, 0);
+        lit[n++].bm25 = sqlite3_column_double(st, 1);
+    }
+    sqlite3_reset(st);
+    for (i = 0; i < m->n; i++) {
+        key.id = m->v[i].id;
+        hit = n ? bsearch(&key, lit, n, sizeof *lit, cmp_lit) : NULL;
+        m->v[i].bm25 = hit ? hit->bm25 : m->v[i].bm25 * s->cfg.expansion_factor;
+    }
+    free(lit);
+}
+
 /* ---- step 3: order -------------------------------------------------------- */
 
 static int cmp_rows(const void *pa, const void *pb)
@@ -481,7 +621,7 @@ static int cmp_rows(const void *pa, const void *pb)
  * set, 0 for the oldest or undated, 1 for the newest): among pages that
  * match about as well, the newest wins; a much better match still wins.
  */
-static void rank_rows(match_set *m, double boost)
+static void rank_rows(match_set *m, double boost, double title_start)
 {
     sqlite3_int64 lo = 0, hi = 0;
     int i, seen = 0;
@@ -499,6 +639,8 @@ static void rank_rows(match_set *m, double boost)
         match_row *r = &m->v[i];
         double rec = (r->dated && hi > lo) ? (double)(r->date_ts - lo) / (double)(hi - lo) : 0;
         r->rank = r->bm25 * (1.0 + boost * rec);
+        if (r->title_start)
+            r->rank *= 1.0 + title_start;
         if (!r->dated)
             r->date_ts = INT64_MIN; /* undated last among equals */
     }
@@ -508,12 +650,19 @@ static void rank_rows(match_set *m, double boost)
 
 /* ---- step 3b: duplicates ------------------------------------------------ */
 
-/* The same page published twice (old and new file name, or as a release
- * and as a news item): same folded title, dates at most this far apart. */
-#define DUP_MAX_DAYS 7
-
+/*
+ * The same page published twice (old and new file name, or as a release
+ * and as a news item): the same folded title, or near-identical bodies
+ * (doc_dups, from the fingerprints the indexer computes). Issue 5 asks
+ * for these to be shown once whatever their dates; the former rule (dates
+ * at most 7 days apart) let recurring titles through, two hits with one
+ * title on a page. Pages are grouped by either key (union-find), the
+ * group takes the place of its best-ranked page and is shown as its
+ * newest page, the others' URLs in "duplicates".
+ */
 typedef struct keyed {
     const char *key;
+    sqlite3_int64 grp;
     int row;
 } keyed;
 
@@ -525,63 +674,112 @@ static int cmp_by_key(const void *pa, const void *pb)
     return c ? c : a->row - b->row;
 }
 
-static int same_page(const match_row *a, const match_row *b)
+static int cmp_by_grp(const void *pa, const void *pb)
 {
-    sqlite3_int64 d;
+    const keyed *a = pa, *b = pb;
 
-    if (a->dated != b->dated)
-        return 0;
-    if (!a->dated)
-        return 1;
-    d = a->date_ts > b->date_ts ? a->date_ts - b->date_ts : b->date_ts - a->date_ts;
-    return d <= (sqlite3_int64)DUP_MAX_DAYS * 86400;
+    if (a->grp != b->grp)
+        return a->grp < b->grp ? -1 : 1;
+    return a->row - b->row;
+}
+
+static int uf_root(int *parent, int i)
+{
+    while (parent[i] != i)
+        i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+/* Join rows with equal keys (titles, then body groups); roots are the
+ * best-ranked rows (smallest index). */
+static void join_equal(keyed *order, int n, int *parent, int by_grp)
+{
+    int i, g;
+
+    qsort(order, (size_t)n, sizeof *order, by_grp ? cmp_by_grp : cmp_by_key);
+    for (g = 0; g < n; g = i)
+        for (i = g + 1; i < n && (by_grp ? order[i].grp == order[g].grp
+                                         : !strcmp(order[i].key, order[g].key)); i++) {
+            int a = uf_root(parent, order[g].row), b = uf_root(parent, order[i].row);
+            if (by_grp && !order[g].grp)
+                break;
+            if (a != b)
+                parent[a > b ? a : b] = a < b ? a : b;
+        }
+}
+
+/* In each group, the newest page (the best ranked among equals) is shown:
+ * SHOWN[root] is its row. */
+static void pick_shown(const match_set *m, int *parent, int *shown)
+{
+    int i;
+
+    for (i = 0; i < m->n; i++)
+        shown[i] = -1;
+    for (i = 0; i < m->n; i++) {
+        int r = uf_root(parent, i);
+        if (shown[r] < 0 || m->v[i].date_ts > m->v[shown[r]].date_ts)
+            shown[r] = i;
+    }
+}
+
+static void link_dup(match_set *m, int hit, int r)
+{
+    m->v[r].dup_of = hit;
+    if (m->v[hit].dup_tail < 0)
+        m->v[hit].dup_next = r;
+    else
+        m->v[m->v[hit].dup_tail].dup_next = r;
+    m->v[hit].dup_tail = r;
 }
 
 /*
- * The hits: every row, or with DISTINCT each page once, its duplicates
- * folded into its best-ranked copy (listed in that hit's "duplicates").
- * Rows are in rank order. Returns 0, or -1 out of memory.
+ * The hits: every row, or with DISTINCT each page once. Rows are in rank
+ * order. Returns 0, or -1 out of memory.
  */
 static int fold_duplicates(match_set *m, int distinct)
 {
-    keyed *order;
-    int i, j, g;
+    keyed *order = NULL;
+    int *parent = NULL, *shown = NULL, i;
 
     m->hits = malloc((m->n + 1) * sizeof *m->hits);
     if (!m->hits)
         return -1;
     m->nhits = 0;
-    if (distinct && m->n > 1) {
-        order = malloc(m->n * sizeof *order);
-        if (!order)
-            return -1;
-        for (i = 0; i < m->n; i++) {
-            order[i].key = m->v[i].key;
-            order[i].row = i;
-        }
-        qsort(order, m->n, sizeof *order, cmp_by_key);
-        for (g = 0; g < m->n; g = i) { /* a run of equal titles, in rank order */
-            for (i = g + 1; i < m->n && !strcmp(order[i].key, order[g].key); i++) {
-                int r = order[i].row;
-                for (j = g; j < i; j++) {
-                    int k = order[j].row;
-                    if (m->v[k].dup_of < 0 && same_page(&m->v[k], &m->v[r])) {
-                        m->v[r].dup_of = k;
-                        if (m->v[k].dup_tail < 0)
-                            m->v[k].dup_next = r;
-                        else
-                            m->v[m->v[k].dup_tail].dup_next = r;
-                        m->v[k].dup_tail = r;
-                        break;
-                    }
-                }
-            }
-        }
-        free(order);
-    }
-    for (i = 0; i < m->n; i++)
-        if (m->v[i].dup_of < 0)
+    if (!distinct || m->n < 2) {
+        for (i = 0; i < m->n; i++)
             m->hits[m->nhits++] = i;
+        return 0;
+    }
+    order = malloc(m->n * sizeof *order);
+    parent = malloc(m->n * sizeof *parent);
+    shown = malloc(m->n * sizeof *shown);
+    if (!order || !parent || !shown) {
+        free(order), free(parent), free(shown);
+        return -1;
+    }
+    for (i = 0; i < m->n; i++) {
+        order[i].key = m->v[i].key;
+        order[i].grp = m->v[i].grp;
+        order[i].row = i;
+        parent[i] = i;
+    }
+    join_equal(order, m->n, parent, 0);
+    join_equal(order, m->n, parent, 1);
+    pick_shown(m, parent, shown);
+    for (i = 0; i < m->n; i++) { /* groups in the order of their best row */
+        int r = uf_root(parent, i);
+        if (r == i)
+            m->hits[m->nhits++] = shown[r];
+    }
+    for (i = 0; i < m->n; i++) {
+        int hit = shown[uf_root(parent, i)];
+        if (i != hit)
+            link_dup(m, hit, i);
+    }
+    free(order);
+    free(parent);
+    free(shown);
     return 0;
 }
 
@@ -920,8 +1118,10 @@ static pr_search_status check_request(const pr_searcher *s, const pr_search_requ
 static pr_search_status parse_request(pr_searcher *s, const pr_search_request *req,
                                       pr_query *q, pr_error *err)
 {
-    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, req->prefix};
+    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, req->prefix, NULL};
     const char *text = req->q ? req->q : "";
+    pr_error lex_err;
+    search_lexicon *lx = pr_lexicon_get(s, &lex_err);
     struct { pr_filter_kind kind; const char *value; } extra[] = {
         {PR_FILTER_TAG, req->tag},         {PR_FILTER_CATEGORY, req->category},
         {PR_FILTER_COLLECTION, req->collection}, {PR_FILTER_AFTER, req->after},
@@ -929,6 +1129,7 @@ static pr_search_status parse_request(pr_searcher *s, const pr_search_request *r
     };
     size_t i;
 
+    lim.syn = lx ? pr_lexicon_synonyms(lx) : NULL; /* unreadable: no expansion */
     if (query_parse(text, strlen(text), &lim, s->tok, q, err) != 0)
         return strncmp(err->message, "out of memory", 13) ? PR_SEARCH_BAD_REQUEST
                                                           : PR_SEARCH_ERROR;
@@ -970,39 +1171,81 @@ static json_t *result_json(const pr_search_request *req, int total, json_t *hits
     return r;
 }
 
+/* Distinct pages of M (duplicates folded), for "few hits". */
+static int distinct_pages(match_set *m)
+{
+    int n;
+
+    if (fold_duplicates(m, 1) != 0)
+        return m->n;
+    n = m->nhits;
+    free(m->hits);
+    m->hits = NULL;
+    m->nhits = 0;
+    for (int i = 0; i < m->n; i++)
+        m->v[i].dup_of = m->v[i].dup_next = m->v[i].dup_tail = -1;
+    return n;
+}
+
+/* The match set of the query text FIXED with REQ's other parameters;
+ * 0 with *Q2 and *M2 filled, -1 (nothing to free) otherwise. */
+static int search_fixed(pr_searcher *s, const pr_search_request *req, const char *fixed,
+                        pr_query *q2, match_set *m2)
+{
+    pr_search_request fixed_req = *req;
+    pr_error err;
+
+    fixed_req.q = fixed;
+    memset(m2, 0, sizeof *m2);
+    if (parse_request(s, &fixed_req, q2, &err) != PR_SEARCH_OK)
+        return -1;
+    if ((q2->match || q2->exclude) && collect_matches(s, q2, m2, &err) == PR_SEARCH_OK) {
+        demote_expanded(s, q2, m2);
+        return 0;
+    }
+    match_set_free(m2);
+    query_free(q2);
+    return -1;
+}
+
 /*
- * No hits and words not found as typed: when the corrected query (search
- * _spell.c) has hits, they replace the empty set (*Q and *M swapped) and
- * *SUGGESTION names the query they answer. Failures here only mean no
+ * Words not found as typed (search_spell.c). With no hits, the hits of
+ * the corrected query replace the empty set (*Q and *M swapped). With
+ * few hits (fewer than FEW_HITS pages), the hits stay those of the query
+ * as typed and the correction is only suggested, when it finds more.
+ * *SUGGESTION names the corrected query. Failures here only mean no
  * suggestion.
  */
+enum { FEW_HITS = 3 };
+
 static void try_correction(pr_searcher *s, const pr_search_request *req, pr_query *q,
                            match_set *m, char **suggestion)
 {
-    pr_search_request fixed_req = *req;
     pr_query q2;
-    match_set m2 = {0};
+    match_set m2;
     pr_error err;
     char *fixed = NULL;
+    int have = m->n ? distinct_pages(m) : 0;
 
-    if (!req->q || pr_spell_correct(s, req->q, &fixed, &err) != 1)
+    if (!req->q || have >= FEW_HITS ||
+        pr_spell_correct(s, req->q, have > 0, &fixed, &err) != 1)
         return;
-    fixed_req.q = fixed;
-    if (parse_request(s, &fixed_req, &q2, &err) != PR_SEARCH_OK) {
-        free(fixed);
-        return;
+    if (search_fixed(s, req, fixed, &q2, &m2) == 0) {
+        if (have == 0 && m2.n > 0) {
+            query_free(q);
+            *q = q2;
+            match_set_free(m);
+            *m = m2;
+            *suggestion = fixed;
+            return;
+        }
+        if (have > 0 && distinct_pages(&m2) > have) {
+            *suggestion = fixed;
+            fixed = NULL;
+        }
+        match_set_free(&m2);
+        query_free(&q2);
     }
-    if ((q2.match || q2.exclude) && collect_matches(s, &q2, &m2, &err) == PR_SEARCH_OK &&
-        m2.n > 0) {
-        query_free(q);
-        *q = q2;
-        match_set_free(m);
-        *m = m2;
-        *suggestion = fixed;
-        return;
-    }
-    match_set_free(&m2);
-    query_free(&q2);
     free(fixed);
 }
 
@@ -1028,10 +1271,12 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     /* Nothing that can match and nothing to filter by: no hits, not "all". */
     if (q.match || q.exclude || q.nfilters > 0) {
         st = collect_matches(s, &q, &m, err);
-        if (st == PR_SEARCH_OK && m.n == 0 && q.match)
+        if (st == PR_SEARCH_OK)
+            demote_expanded(s, &q, &m);
+        if (st == PR_SEARCH_OK && q.match)
             try_correction(s, req, &q, &m, &suggestion);
         if (st == PR_SEARCH_OK)
-            rank_rows(&m, s->cfg.recency_boost);
+            rank_rows(&m, s->cfg.recency_boost, s->cfg.title_start_boost);
         if (st == PR_SEARCH_OK && fold_duplicates(&m, req->distinct) != 0) {
             pr_error_set(err, 0, 0, "out of memory");
             st = PR_SEARCH_ERROR;

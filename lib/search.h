@@ -28,6 +28,13 @@ typedef struct pr_search_config {
                                  others in between by date; default 0.02
                                  (measured on tests/eval: larger values
                                  lower MRR@10) */
+    double expansion_factor;  /* pages found only through an acronym or a
+                                 synonym (not the words as typed) get their
+                                 score multiplied by this; default 0.8
+                                 (measured on tests/eval) */
+    double title_start_boost; /* pages whose title starts with a query term
+                                 get their score multiplied by 1 + this;
+                                 default 0.1 (measured on tests/eval) */
 } pr_search_config;
 
 void pr_search_config_init(pr_search_config *cfg);

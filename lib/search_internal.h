@@ -14,6 +14,10 @@
 
 #define PR_STMT_CACHE 24
 
+struct pr_synonyms;
+/* The index's vocabulary and expansion rules, in memory (search_lexicon.c). */
+typedef struct search_lexicon search_lexicon;
+
 /* A prepared statement kept for the life of the connection, found again
  * by its SQL text (the search SQL depends on which filters are used). */
 typedef struct pr_stmt_slot {
@@ -34,6 +38,7 @@ struct pr_searcher {
     struct timespec deadline; /* time budget of the running query */
     int budget_on;
     int vocab_ready;          /* temp.fts_vocab exists on this connection */
+    search_lexicon *lex;      /* NULL until first needed; see pr_lexicon_get */
 };
 
 /* The cached statement for SQL, reset with no bindings, or NULL with ERR
@@ -48,10 +53,32 @@ void pr_searcher_budget_stop(pr_searcher *s);
  * else ERROR; ERR gets the message. */
 pr_search_status pr_searcher_step_error(pr_searcher *s, int rc, pr_error *err);
 
-/* A corrected version of the query Q in *OUT when some of its words are
- * not in the index (search_spell.c): 1 when corrected, 0 when not, -1 on
- * a read error. */
-int pr_spell_correct(pr_searcher *s, const char *q, char **out, pr_error *err);
+/* A corrected version of the query Q in *OUT (search_spell.c): words
+ * that match nothing are replaced by their closest vocabulary word; with
+ * RARE_TOO, so are words that match so few pages (the query had few
+ * hits) that a close word is far more common. 1 when corrected, 0 when
+ * not, -1 on a read error. */
+int pr_spell_correct(pr_searcher *s, const char *q, int rare_too, char **out, pr_error *err);
+
+/* The lexicon of the index as it is now: loaded on first use, reloaded
+ * when the index changed. NULL with ERR set on a read error. */
+search_lexicon *pr_lexicon_get(pr_searcher *s, pr_error *err);
+void pr_lexicon_free(search_lexicon *lx);
+const struct pr_synonyms *pr_lexicon_synonyms(const search_lexicon *lx);
+
+/* Pages using the folded word TERM (0 when it is not in the vocabulary). */
+long long pr_lexicon_df(const search_lexicon *lx, const char *term);
+
+/* The closest vocabulary word to the folded word W within MAXD edits
+ * (distance first, then the most pages), ignoring words used by fewer
+ * than MIN_DF pages; NULL when none. *DIST gets its distance. */
+const char *pr_lexicon_correct(const search_lexicon *lx, const char *w, int maxd,
+                               long long min_df, int *dist);
+
+/* Up to LIMIT words starting with the folded PREFIX, most pages first:
+ * their display forms in FORMS and frequencies in DFS. Returns how many. */
+int pr_lexicon_complete(const search_lexicon *lx, const char *prefix, int limit,
+                        const char **forms, long long *dfs);
 
 /* A JSON string of N bytes of S (any bytes: repaired to valid UTF-8). */
 json_t *pr_json_text(const char *s, size_t n);

@@ -1,15 +1,16 @@
 /*
  * search_spell.c - "did you mean": a corrected query when words were not
- * found as typed (the `suggestion` of SPEC section 7).
+ * found as typed (the `suggestion` of SPEC section 7, issue 5).
  *
- * Only asked when a query has no hits. Each plain word of the query whose
- * index terms are not all in the index vocabulary is replaced by the
- * closest vocabulary entry (Damerau-Levenshtein distance 1, or 2 for
- * words of 8 letters or more; never for words under 4 letters, where
- * everything is one edit away). Candidates share the word's first letter
- * (typos rarely hit it, and it bounds the scan to one slice of the
- * vocabulary). Surface forms (FR_SURFACE_MARK entries, what people type)
- * are preferred to stems at equal distance, then the most frequent.
+ * A plain word of the query (not quoted, not a prefix, an operator or a
+ * filter; 4 letters or more once folded) whose index terms match no page
+ * is replaced by the closest word of the index vocabulary (lexicon.h):
+ * edit distance 1 for words of 4 to 7 letters, 2 from 8 letters, adjacent
+ * swaps counting as one edit; candidates ranked by distance, then by the
+ * number of pages using them. Words are compared folded, so accents and
+ * case are never typos. When the query had hits but few of them, a word
+ * that matches at most RARE_DOCS pages is also replaced when a close word
+ * is used by RARE_RATIO times more pages (a typo that some page shares).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,45 +18,13 @@
 #include "search_internal.h"
 #include "search_util.h"
 
-enum { SPELL_MAX = 64 }; /* longer words are not corrected */
-
-/* Edit distance with transpositions, or MAXD + 1 when it exceeds MAXD. */
-static int edit_distance(const char *a, int n, const char *b, int m, int maxd)
-{
-    int d[SPELL_MAX + 1][SPELL_MAX + 1];
-    int i, j;
-
-    if (n > SPELL_MAX || m > SPELL_MAX || abs(n - m) > maxd)
-        return maxd + 1;
-    for (i = 0; i <= n; i++)
-        d[i][0] = i;
-    for (j = 0; j <= m; j++)
-        d[0][j] = j;
-    for (i = 1; i <= n; i++) {
-        int row_min = maxd + 1;
-        for (j = 1; j <= m; j++) {
-            int c = a[i - 1] == b[j - 1] ? 0 : 1, v = d[i - 1][j - 1] + c;
-            if (d[i - 1][j] + 1 < v)
-                v = d[i - 1][j] + 1;
-            if (d[i][j - 1] + 1 < v)
-                v = d[i][j - 1] + 1;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < v)
-                v = d[i - 2][j - 2] + 1;
-            d[i][j] = v;
-            if (v < row_min)
-                row_min = v;
-        }
-        if (row_min > maxd)
-            return maxd + 1;
-    }
-    return d[n][m];
-}
+enum { RARE_DOCS = 2, RARE_RATIO = 10, RARE_MIN_DF = 5 };
 
 typedef struct vocab_check {
     pr_searcher *s;
     sqlite3_stmt *st;
     int missing;
+    long long min_docs; /* fewest pages any term of the word is in */
     int failed;
 } vocab_check;
 
@@ -70,21 +39,27 @@ static int check_token(void *ctx, int flags, const char *token, int len, int sta
     sqlite3_reset(c->st);
     sqlite3_bind_text(c->st, 1, token, len, SQLITE_TRANSIENT);
     rc = sqlite3_step(c->st);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
         c->missing++;
-    else if (rc != SQLITE_ROW)
+        c->min_docs = 0;
+    } else if (rc == SQLITE_ROW) {
+        long long d = sqlite3_column_int64(c->st, 0);
+        if (c->min_docs < 0 || d < c->min_docs)
+            c->min_docs = d;
+    } else {
         c->failed = 1;
+    }
     sqlite3_reset(c->st);
     return c->failed;
 }
 
-/* 1 when a term of WORD is missing from the index, 0 when all are there,
- * -1 on a read error. */
-static int word_missing(pr_searcher *s, const char *word, int len, pr_error *err)
+/* Pages matching WORD (as far as its terms tell: the fewest pages of
+ * any of them), 0 when one is missing, -1 on a read error. */
+static long long word_docs(pr_searcher *s, const char *word, int len, pr_error *err)
 {
-    vocab_check c = {s, NULL, 0, 0};
+    vocab_check c = {s, NULL, 0, -1, 0};
 
-    c.st = pr_searcher_stmt(s, "SELECT 1 FROM temp.fts_vocab WHERE term = ?", err);
+    c.st = pr_searcher_stmt(s, "SELECT doc FROM temp.fts_vocab WHERE term = ?", err);
     if (!c.st)
         return -1;
     fr_tokenize(s->tok, FR_MODE_QUERY, word, len, check_token, &c);
@@ -92,55 +67,22 @@ static int word_missing(pr_searcher *s, const char *word, int len, pr_error *err
         pr_error_set(err, 0, 0, "index read failed: %s", sqlite3_errmsg(s->db));
         return -1;
     }
-    return c.missing > 0;
+    return c.missing || c.min_docs < 0 ? 0 : c.min_docs;
 }
 
-/* The best replacement of the folded word W, malloc'ed, or NULL. */
-static char *closest_term(pr_searcher *s, const char *w, pr_error *err)
+/* The replacement of the folded word W, malloc'ed, or NULL. DOCS: pages
+ * W matches as typed. */
+static char *closest_term(const search_lexicon *lx, const char *w, long long docs, int rare_too)
 {
-    sqlite3_stmt *st;
-    char lo1[2] = {w[0], 0}, hi1[2] = {(char)(w[0] + 1), 0};
-    char lo2[3] = {FR_SURFACE_MARK, w[0], 0}, hi2[3] = {FR_SURFACE_MARK, (char)(w[0] + 1), 0};
-    int n = (int)strlen(w), maxd = n >= 8 ? 2 : 1, best_d = maxd + 1, best_surface = 0;
-    long long best_docs = -1;
-    char *best = NULL;
+    int n = (int)strlen(w), maxd = n >= 8 ? 2 : 1, d;
+    const char *best;
 
-    /* Two ranges by UNION ALL: fts5vocab answers an OR of them wrongly
-     * (SQLite 3.40 returns only part of the rows). */
-    st = pr_searcher_stmt(s, "SELECT term, doc FROM temp.fts_vocab WHERE term >= ?1 AND term < ?2"
-                             " UNION ALL SELECT term, doc FROM temp.fts_vocab"
-                             " WHERE term >= ?3 AND term < ?4", err);
-    if (!st)
+    if (n < 4 || (docs > 0 && (!rare_too || docs > RARE_DOCS)))
         return NULL;
-    sqlite3_bind_text(st, 1, lo1, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hi1, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, lo2, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, hi2, -1, SQLITE_STATIC);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
-        long long docs = sqlite3_column_int64(st, 1);
-        int surface = t && t[0] == FR_SURFACE_MARK, d;
-        if (!t)
-            continue;
-        if (surface)
-            t++;
-        d = edit_distance(w, n, t, (int)strlen(t), maxd);
-        if (d == 0 || d > maxd)
-            continue;
-        if (d < best_d || (d == best_d && (surface > best_surface ||
-                                           (surface == best_surface && docs > best_docs)))) {
-            char *copy = strdup(t);
-            if (!copy)
-                break;
-            free(best);
-            best = copy;
-            best_d = d;
-            best_surface = surface;
-            best_docs = docs;
-        }
-    }
-    sqlite3_reset(st);
-    return best;
+    best = pr_lexicon_correct(lx, w, maxd, docs > 0 ? (docs * RARE_RATIO > RARE_MIN_DF
+                                                           ? docs * RARE_RATIO : RARE_MIN_DF)
+                                                    : 1, &d);
+    return best ? strdup(best) : NULL;
 }
 
 /* A plain word: not an operator, filter, phrase, prefix or exclusion. */
@@ -178,15 +120,18 @@ static char *folded_letters(const char *w, size_t n)
 /*
  * A corrected version of Q in *OUT (malloc'ed): returns 1 when some word
  * was replaced, 0 when there is nothing to correct, -1 on a read error.
- * Words inside quotes are left alone.
+ * Words inside quotes are left alone (a phrase is what was meant).
  */
-int pr_spell_correct(pr_searcher *s, const char *q, char **out, pr_error *err)
+int pr_spell_correct(pr_searcher *s, const char *q, int rare_too, char **out, pr_error *err)
 {
+    search_lexicon *lx;
     pr_buf b;
     size_t i = 0, n = strlen(q);
     int changed = 0, in_quote = 0;
 
     *out = NULL;
+    if (!(lx = pr_lexicon_get(s, err)))
+        return -1;
     if (!s->vocab_ready &&
         sqlite3_exec(s->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab"
                             " USING fts5vocab(main, fts, row)", NULL, NULL, NULL) != SQLITE_OK)
@@ -196,7 +141,7 @@ int pr_spell_correct(pr_searcher *s, const char *q, char **out, pr_error *err)
     while (i < n) {
         size_t e = i;
         char *f, *fix = NULL;
-        int miss;
+        long long docs;
 
         if (q[i] == ' ') {
             pr_buf_addc(&b, ' ');
@@ -206,14 +151,13 @@ int pr_spell_correct(pr_searcher *s, const char *q, char **out, pr_error *err)
         while (e < n && q[e] != ' ')
             e++;
         if (!in_quote && plain_word(q + i, e - i) && (f = folded_letters(q + i, e - i))) {
-            miss = word_missing(s, q + i, (int)(e - i), err);
-            if (miss < 0) {
+            docs = word_docs(s, q + i, (int)(e - i), err);
+            if (docs < 0) {
                 free(f);
                 pr_buf_free(&b);
                 return -1;
             }
-            if (miss)
-                fix = closest_term(s, f, err);
+            fix = closest_term(lx, f, docs, rare_too);
             free(f);
         }
         for (size_t k = i; k < e; k++)

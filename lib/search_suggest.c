@@ -64,7 +64,7 @@ static int ensure_vocab(pr_searcher *s, pr_error *err)
 /* FTS5 expression: the earlier words anywhere, the prefix in the title. */
 static char *title_match(pr_searcher *s, const char *q, size_t start, const char *prefix)
 {
-    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, 0};
+    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, 0, NULL};
     pr_query pq;
     pr_error err;
     pr_buf b;

@@ -67,7 +67,7 @@ check_eq "date from front matter, with offset" \
 check_eq "facets: collection, tag, year rows" \
     "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
     "collection=actualites tag=FAST year=2023"
-check_eq "schema version" "$(q "$IDX" "pragma user_version")" 1
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 2
 check_eq "WAL mode" "$(q "$IDX" "pragma journal_mode")" wal
 
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)

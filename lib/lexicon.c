@@ -1,0 +1,530 @@
+/*
+ * lexicon.c - the derived tables of the index (see lexicon.h): words,
+ * vocabulary with document frequencies, acronyms per page, body
+ * fingerprints and near-duplicate groups.
+ *
+ * The vocabulary is counted in memory for a whole run (a hash map of
+ * (folded word, displayed form) -> change in document frequency) and
+ * written once at the end: one SQL upsert per distinct word instead of
+ * one per word of every page. Each page counts once per folded word,
+ * under the first form it uses, so subtracting a page's old text gives
+ * back exactly what adding it gave.
+ */
+#include "lexicon.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "acronyms.h"
+#include "fr_tokenizer.h"
+#include "search_util.h"
+#include "strmap.h"
+
+/* ---- words ---------------------------------------------------------------- */
+
+static int is_word_char(utf8proc_int32_t cp, int *letter, int *digit)
+{
+    switch (utf8proc_category(cp)) {
+    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO:
+        *letter = 1;
+        return 1;
+    case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
+        return 1; /* combining accents belong to their letter */
+    case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+        *digit = 1;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* The display form of the word W (LEN bytes): lower-cased unless a
+ * capital follows its first letter. */
+static char *display_form(const char *w, int len)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)w;
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t k;
+    int i = 0, first = 1, inner_cap = 0;
+    pr_buf b;
+
+    while (i < len && (k = utf8proc_iterate(u + i, len - i, &cp)) > 0) {
+        if (!first && utf8proc_isupper(cp))
+            inner_cap = 1;
+        first = 0;
+        i += (int)k;
+    }
+    if (inner_cap)
+        return strndup(w, (size_t)len);
+    pr_buf_init(&b);
+    for (i = 0; i < len && (k = utf8proc_iterate(u + i, len - i, &cp)) > 0; i += (int)k) {
+        utf8proc_uint8_t enc[4];
+        utf8proc_ssize_t e = utf8proc_encode_char(utf8proc_tolower(cp), enc);
+        pr_buf_add(&b, (const char *)enc, (size_t)e);
+    }
+    return pr_buf_take(&b);
+}
+
+typedef struct word_cut {
+    strmap *cache;   /* word as written -> folded (key) + form (aux); may be NULL */
+    pr_word_fn fn;
+    void *ctx;
+} word_cut;
+
+static int emit_word(word_cut *c, const char *text, int start, int end)
+{
+    strmap_entry *e = c->cache ? strmap_find(c->cache, text + start, (size_t)(end - start)) : NULL;
+    char *folded, *form;
+    int added, rc;
+
+    if (e)
+        return c->fn(c->ctx, e->aux, e->aux + strlen(e->aux) + 1, start, end);
+    folded = fr_fold(text + start, end - start);
+    form = display_form(text + start, end - start);
+    if (!folded || !form) {
+        free(folded);
+        free(form);
+        return -1;
+    }
+    rc = c->fn(c->ctx, folded, form, start, end);
+    if (c->cache && (e = strmap_put(c->cache, text + start, (size_t)(end - start), &added))) {
+        size_t fl = strlen(folded), ml = strlen(form);
+        char *aux = malloc(fl + ml + 2); /* "folded\0form\0" */
+        if (aux) {
+            memcpy(aux, folded, fl + 1);
+            memcpy(aux + fl + 1, form, ml + 1);
+            free(e->aux);
+            e->aux = aux;
+        }
+    }
+    free(folded);
+    free(form);
+    return rc;
+}
+
+static int cut_words(const char *text, int len, word_cut *c)
+{
+    const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text;
+    int i = 0, start = -1, nchars = 0, letter = 0, digit = 0, rc;
+    utf8proc_int32_t cp;
+
+    while (i <= len) {
+        utf8proc_ssize_t k = i < len ? utf8proc_iterate(u + i, len - i, &cp) : 0;
+        int l = 0, d = 0, in = k > 0 && is_word_char(cp, &l, &d);
+        if (in) {
+            if (start < 0) {
+                start = i;
+                nchars = letter = digit = 0;
+            }
+            nchars++;
+            letter |= l;
+            digit |= d;
+            i += (int)k;
+            continue;
+        }
+        if (start >= 0 && nchars >= 2 && letter && !digit &&
+            (rc = emit_word(c, text, start, i)) != 0)
+            return rc;
+        start = -1;
+        i += k > 0 ? (int)k : 1;
+    }
+    return 0;
+}
+
+int pr_words(const char *text, int len, pr_word_fn fn, void *ctx)
+{
+    word_cut c = {NULL, fn, ctx};
+
+    return text && len > 0 ? cut_words(text, len, &c) : 0;
+}
+
+/* ---- SimHash ---------------------------------------------------------------- */
+
+typedef struct shingler {
+    uint64_t h[3];   /* hashes of the last three words */
+    int n;
+    int v[64];
+    int shingles;
+} shingler;
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static uint64_t mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    x ^= x >> 33;
+    return x;
+}
+
+static int shingle_word(void *ctx, const char *folded, const char *form, int start, int end)
+{
+    shingler *s = ctx;
+    uint64_t h;
+    int b;
+
+    (void)form; (void)start; (void)end;
+    s->h[0] = s->h[1];
+    s->h[1] = s->h[2];
+    s->h[2] = fnv(folded);
+    if (++s->n < 3)
+        return 0;
+    h = mix(s->h[0] ^ mix(s->h[1] ^ mix(s->h[2])));
+    for (b = 0; b < 64; b++)
+        s->v[b] += (h >> b) & 1 ? 1 : -1;
+    s->shingles++;
+    return 0;
+}
+
+uint64_t pr_simhash(const char *text, int len)
+{
+    shingler s;
+    uint64_t out = 0;
+    int b;
+
+    memset(&s, 0, sizeof s);
+    if (pr_words(text, len, shingle_word, &s) != 0 || s.n < PR_SIMHASH_MIN_WORDS)
+        return 0;
+    for (b = 0; b < 64; b++)
+        if (s.v[b] > 0)
+            out |= 1ULL << b;
+    return out ? out : 1; /* 0 means "no fingerprint" */
+}
+
+/* ---- the derived tables --------------------------------------------------- */
+
+enum { DS_TEXT, DS_DEL_ACR, DS_ADD_ACR, DS_SIMHASH, DS_VOCAB, DS_NSTMT };
+
+static const char *const derived_sql[DS_NSTMT] = {
+    [DS_TEXT] = "SELECT title, headings, chapeau, body, taxonomy FROM documents WHERE id = ?",
+    [DS_DEL_ACR] = "DELETE FROM doc_acronyms WHERE doc_id = ?",
+    [DS_ADD_ACR] = "INSERT OR IGNORE INTO doc_acronyms(doc_id, acronym, long_form, long_key)"
+                   " VALUES (?, ?, ?, ?)",
+    [DS_SIMHASH] = "UPDATE documents SET simhash = ? WHERE id = ?",
+    [DS_VOCAB] = "INSERT INTO vocab(term, form, df) VALUES (?, ?, ?)"
+                 " ON CONFLICT(term, form) DO UPDATE SET df = df + excluded.df",
+};
+
+struct pr_derived {
+    sqlite3 *db;
+    sqlite3_stmt *st[DS_NSTMT];
+    strmap fold_cache;  /* word as written -> folded, form */
+    strmap deltas;      /* "folded\tform" -> change of df */
+    strmap page;        /* folded words of the page being counted */
+    int sign;
+    sqlite3_int64 id;
+    int failed;
+};
+
+pr_derived *pr_derived_new(sqlite3 *db)
+{
+    pr_derived *d = calloc(1, sizeof *d);
+    int i;
+
+    if (!d)
+        return NULL;
+    d->db = db;
+    for (i = 0; i < DS_NSTMT; i++)
+        if (sqlite3_prepare_v2(db, derived_sql[i], -1, &d->st[i], NULL) != SQLITE_OK) {
+            pr_derived_free(d);
+            return NULL;
+        }
+    return d;
+}
+
+void pr_derived_free(pr_derived *d)
+{
+    int i;
+
+    if (!d)
+        return;
+    for (i = 0; i < DS_NSTMT; i++)
+        sqlite3_finalize(d->st[i]);
+    strmap_free(&d->fold_cache);
+    strmap_free(&d->deltas);
+    strmap_free(&d->page);
+    free(d);
+}
+
+/* One word of the page: counted once per page, under its first form. */
+static int count_word(void *ctx, const char *folded, const char *form, int start, int end)
+{
+    pr_derived *d = ctx;
+    strmap_entry *e;
+    size_t fl = strlen(folded), ml = strlen(form);
+    char key[512];
+    int added;
+
+    (void)start; (void)end;
+    if (fr_is_stopword(folded, (int)fl) || fl + ml + 2 > sizeof key)
+        return 0;
+    if (!strmap_put(&d->page, folded, fl, &added))
+        return -1;
+    if (!added)
+        return 0;
+    memcpy(key, folded, fl);
+    key[fl] = '\t';
+    memcpy(key + fl + 1, form, ml + 1);
+    e = strmap_put(&d->deltas, key, fl + 1 + ml, &added);
+    if (!e)
+        return -1;
+    e->n += d->sign;
+    return 0;
+}
+
+static int count_text(pr_derived *d, const char *text, int len)
+{
+    word_cut c = {&d->fold_cache, count_word, d};
+
+    return text && len > 0 ? cut_words(text, len, &c) : 0;
+}
+
+static int store_acronym(void *ctx, const char *acronym, const char *long_form, const char *key)
+{
+    pr_derived *d = ctx;
+    sqlite3_stmt *st = d->st[DS_ADD_ACR];
+    int rc;
+
+    sqlite3_bind_int64(st, 1, d->id);
+    sqlite3_bind_text(st, 2, acronym, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, long_form, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int step_done(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Acronyms and fingerprint of the page as it is now. */
+static int store_page_facts(pr_derived *d, sqlite3_stmt *text)
+{
+    int col, rc = 0;
+    pr_buf body;
+
+    sqlite3_bind_int64(d->st[DS_DEL_ACR], 1, d->id);
+    if (step_done(d->st[DS_DEL_ACR]) != 0)
+        return -1;
+    for (col = 0; rc == 0 && col < 4; col++) /* title, headings, chapeau, body */
+        rc = pr_acronyms_learn((const char *)sqlite3_column_text(text, col),
+                               sqlite3_column_bytes(text, col), store_acronym, d);
+    if (rc != 0)
+        return -1;
+    pr_buf_init(&body); /* chapeau + body: what a copy shares */
+    pr_buf_add(&body, (const char *)sqlite3_column_text(text, 2), sqlite3_column_bytes(text, 2));
+    pr_buf_addc(&body, '\n');
+    pr_buf_add(&body, (const char *)sqlite3_column_text(text, 3), sqlite3_column_bytes(text, 3));
+    if (body.oom)
+        return -1;
+    {
+        uint64_t h = pr_simhash(body.p, (int)body.len);
+        if (h)
+            sqlite3_bind_int64(d->st[DS_SIMHASH], 1, (sqlite3_int64)h);
+        else
+            sqlite3_bind_null(d->st[DS_SIMHASH], 1);
+    }
+    pr_buf_free(&body);
+    sqlite3_bind_int64(d->st[DS_SIMHASH], 2, d->id);
+    return step_done(d->st[DS_SIMHASH]);
+}
+
+int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err)
+{
+    sqlite3_stmt *st = d->st[DS_TEXT];
+    int col, rc = 0;
+
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return 0; /* not there: nothing to count */
+    }
+    d->sign = sign;
+    d->id = id;
+    strmap_clear(&d->page);
+    for (col = 0; rc == 0 && col < 5; col++)
+        rc = count_text(d, (const char *)sqlite3_column_text(st, col), sqlite3_column_bytes(st, col));
+    if (rc == 0 && sign > 0)
+        rc = store_page_facts(d, st);
+    sqlite3_reset(st);
+    if (rc != 0)
+        return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
+                            sqlite3_errmsg(d->db));
+    return 0;
+}
+
+static int flush_vocab(pr_derived *d, pr_error *err)
+{
+    sqlite3_stmt *st = d->st[DS_VOCAB];
+    size_t i;
+
+    for (i = 0; i < d->deltas.cap; i++) {
+        const strmap_entry *e = &d->deltas.v[i];
+        const char *tab;
+        if (!e->key || e->n == 0)
+            continue;
+        tab = strchr(e->key, '\t');
+        sqlite3_bind_text(st, 1, e->key, (int)(tab - e->key), SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, tab + 1, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, e->n);
+        if (step_done(st) != 0)
+            return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
+                                sqlite3_errmsg(d->db));
+    }
+    strmap_clear(&d->deltas);
+    if (sqlite3_exec(d->db, "DELETE FROM vocab WHERE df <= 0", NULL, NULL, NULL) != SQLITE_OK)
+        return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
+                            sqlite3_errmsg(d->db));
+    return 0;
+}
+
+/* ---- near-duplicate groups ------------------------------------------------ */
+
+typedef struct fp {
+    sqlite3_int64 id;
+    uint64_t h;
+    uint16_t band;
+} fp;
+
+static int cmp_band(const void *pa, const void *pb)
+{
+    const fp *a = pa, *b = pb;
+
+    if (a->band != b->band)
+        return a->band < b->band ? -1 : 1;
+    return a->id < b->id ? -1 : a->id > b->id;
+}
+
+static int find_root(int *parent, int i)
+{
+    while (parent[i] != i)
+        i = parent[i] = parent[parent[i]];
+    return i;
+}
+
+/*
+ * Pages whose fingerprints differ in at most PR_SIMHASH_MAX_BITS bits:
+ * with 4 bands of 16 bits, two such fingerprints agree on a whole band
+ * (pigeonhole), so only pages sharing a band value are compared.
+ * Connected pages form a group named by its smallest page id.
+ */
+static int regroup(sqlite3 *db, pr_error *err)
+{
+    sqlite3_stmt *st = NULL, *ins = NULL;
+    fp *all = NULL, *band = NULL;
+    int *parent = NULL, n = 0, cap = 0, b, i, j, rc = -1;
+
+    if (sqlite3_prepare_v2(db, "SELECT id, simhash FROM documents WHERE simhash IS NOT NULL"
+                               " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+        goto done;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (n == cap) {
+            fp *nv = realloc(all, (size_t)(cap = cap ? cap * 2 : 1024) * sizeof *nv);
+            if (!nv)
+                goto done;
+            all = nv;
+        }
+        all[n].id = sqlite3_column_int64(st, 0);
+        all[n++].h = (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    parent = malloc((size_t)(n ? n : 1) * sizeof *parent);
+    band = malloc((size_t)(n ? n : 1) * sizeof *band);
+    if (!parent || !band)
+        goto done;
+    for (i = 0; i < n; i++)
+        parent[i] = i;
+    for (b = 0; b < 4; b++) {
+        for (i = 0; i < n; i++) {
+            band[i] = all[i];
+            band[i].band = (uint16_t)(all[i].h >> (16 * b));
+            band[i].id = i; /* index into all */
+        }
+        qsort(band, (size_t)n, sizeof *band, cmp_band);
+        for (i = 0; i < n; i = j)
+            for (j = i + 1; j < n && band[j].band == band[i].band; j++) {
+                int k;
+                for (k = i; k < j; k++)
+                    if (__builtin_popcountll(band[k].h ^ band[j].h) <= PR_SIMHASH_MAX_BITS) {
+                        int ra = find_root(parent, (int)band[k].id);
+                        int rb = find_root(parent, (int)band[j].id);
+                        if (ra != rb)
+                            parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+                    }
+            }
+    }
+    if (sqlite3_exec(db, "DELETE FROM doc_dups", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "INSERT INTO doc_dups(doc_id, grp) VALUES (?, ?)", -1, &ins,
+                           NULL) != SQLITE_OK)
+        goto done;
+    for (i = 0; i < n; i++) /* band[].h is free now: group sizes */
+        band[i].h = 0;
+    for (i = 0; i < n; i++)
+        band[find_root(parent, i)].h++;
+    for (i = 0; i < n; i++) {
+        int r = find_root(parent, i);
+        if (band[r].h < 2)
+            continue; /* alone */
+        sqlite3_bind_int64(ins, 1, all[i].id);
+        sqlite3_bind_int64(ins, 2, all[r].id);
+        if (step_done(ins) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0)
+        pr_error_set(err, 0, 0, "index write failed (duplicates): %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    sqlite3_finalize(ins);
+    free(all);
+    free(band);
+    free(parent);
+    return rc;
+}
+
+int pr_derived_finish(pr_derived *d, pr_error *err)
+{
+    if (flush_vocab(d, err) != 0)
+        return -1;
+    return regroup(d->db, err);
+}
+
+int pr_derived_rebuild(sqlite3 *db, pr_error *err)
+{
+    pr_derived *d;
+    sqlite3_stmt *ids;
+    int rc = 0;
+
+    if (sqlite3_exec(db, "DELETE FROM vocab; DELETE FROM doc_acronyms;", NULL, NULL, NULL) !=
+        SQLITE_OK)
+        return pr_error_set(err, 0, 0, "index write failed: %s", sqlite3_errmsg(db));
+    d = pr_derived_new(db);
+    if (!d || sqlite3_prepare_v2(db, "SELECT id FROM documents", -1, &ids, NULL) != SQLITE_OK) {
+        pr_derived_free(d);
+        return pr_error_set(err, 0, 0, "index write failed: %s", sqlite3_errmsg(db));
+    }
+    while (rc == 0 && sqlite3_step(ids) == SQLITE_ROW)
+        rc = pr_derived_doc(d, sqlite3_column_int64(ids, 0), +1, err);
+    sqlite3_finalize(ids);
+    if (rc == 0)
+        rc = pr_derived_finish(d, err);
+    pr_derived_free(d);
+    return rc;
+}

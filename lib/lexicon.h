@@ -1,0 +1,75 @@
+/*
+ * lexicon.h - what the index knows about its own words, beyond FTS5:
+ * the vocabulary (folded surface words with document frequency and the
+ * form to display), the acronyms the pages define, and a fingerprint of
+ * each page's body for near-duplicate detection.
+ *
+ * The indexer keeps these tables in step with `documents` (schema in
+ * index_db.h): for each page it changes, pr_derived_doc(-1) before the
+ * change (the old text leaves the vocabulary) and pr_derived_doc(+1)
+ * after it, then pr_derived_finish() once before COMMIT. The searcher
+ * only reads them (search_lexicon.c): typo correction and as-you-type
+ * terms come from `vocab`, acronym expansion from `doc_acronyms`,
+ * duplicate folding from `doc_dups`.
+ *
+ * Words are cut here, not by the FTS5 tokenizer: the vocabulary holds
+ * what people type (surface words, folded), not stems.
+ */
+#ifndef LEXICON_H
+#define LEXICON_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "pr_error.h"
+
+/*
+ * Called for each word of a text: FOLDED is the folded word (lower case,
+ * no diacritics), FORM the word as it should be displayed (lower case
+ * unless it has capitals after its first letter: "FranceConnect", "DINUM"),
+ * both NUL-terminated and valid during the call only. START/END: byte span
+ * of the word in the text. Return non-zero to stop.
+ */
+typedef int (*pr_word_fn)(void *ctx, const char *folded, const char *form, int start, int end);
+
+/*
+ * Cut TEXT (LEN bytes of UTF-8) into words: runs of letters (a word with
+ * a digit or of one letter is passed over), apostrophes and hyphens
+ * separate words. Returns 0, the first non-zero value FN returned, or -1
+ * out of memory.
+ */
+int pr_words(const char *text, int len, pr_word_fn fn, void *ctx);
+
+/* 64-bit SimHash of the word 3-shingles of TEXT; 0 when the text has
+ * fewer than PR_SIMHASH_MIN_WORDS words (too short to judge). */
+#define PR_SIMHASH_MIN_WORDS 40
+uint64_t pr_simhash(const char *text, int len);
+
+/* Two bodies whose SimHash differ in at most this many bits are the same
+ * page (measured on the corpus: see docs/duplicates.md). */
+#define PR_SIMHASH_MAX_BITS 3
+
+/* The run-wide state of the derived tables (vocabulary deltas, caches). */
+typedef struct pr_derived pr_derived;
+
+pr_derived *pr_derived_new(sqlite3 *db);
+void pr_derived_free(pr_derived *d);
+
+/*
+ * Account for page ID as it is now in `documents`: SIGN -1 before it is
+ * changed or deleted (its words leave the vocabulary), +1 after it was
+ * written (its words enter the vocabulary, its acronyms and fingerprint
+ * are stored). Returns 0, or -1 with ERR set.
+ */
+int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err);
+
+/* Write the vocabulary deltas and regroup near-duplicates; inside the
+ * run's transaction. Returns 0, or -1 with ERR set. */
+int pr_derived_finish(pr_derived *d, pr_error *err);
+
+/* Recompute every derived table from all of `documents` (schema
+ * migration, tests). Runs inside the caller's transaction if any.
+ * Returns 0, or -1 with ERR set. */
+int pr_derived_rebuild(sqlite3 *db, pr_error *err);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * strmap.c - string hash map (see strmap.h): linear probing, FNV-1a,
+ * grown at 50% load so probes stay short.
+ */
+#include "strmap.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t hash(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)s[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+void strmap_init(strmap *m)
+{
+    memset(m, 0, sizeof *m);
+}
+
+void strmap_clear(strmap *m)
+{
+    size_t i;
+
+    for (i = 0; i < m->cap; i++) {
+        free(m->v[i].key);
+        free(m->v[i].aux);
+    }
+    if (m->v)
+        memset(m->v, 0, m->cap * sizeof *m->v);
+    m->len = 0;
+}
+
+void strmap_free(strmap *m)
+{
+    strmap_clear(m);
+    free(m->v);
+    memset(m, 0, sizeof *m);
+}
+
+static size_t slot_of(const strmap_entry *v, size_t cap, const char *key, size_t len)
+{
+    size_t i = (size_t)hash(key, len) & (cap - 1);
+
+    while (v[i].key && !(strlen(v[i].key) == len && !memcmp(v[i].key, key, len)))
+        i = (i + 1) & (cap - 1);
+    return i;
+}
+
+strmap_entry *strmap_find(const strmap *m, const char *key, size_t len)
+{
+    size_t i;
+
+    if (!m->cap)
+        return NULL;
+    i = slot_of(m->v, m->cap, key, len);
+    return m->v[i].key ? &m->v[i] : NULL;
+}
+
+static int grow(strmap *m)
+{
+    size_t cap = m->cap ? m->cap * 2 : 64, i;
+    strmap_entry *v = calloc(cap, sizeof *v);
+
+    if (!v)
+        return -1;
+    for (i = 0; i < m->cap; i++)
+        if (m->v[i].key)
+            v[slot_of(v, cap, m->v[i].key, strlen(m->v[i].key))] = m->v[i];
+    free(m->v);
+    m->v = v;
+    m->cap = cap;
+    return 0;
+}
+
+strmap_entry *strmap_put(strmap *m, const char *key, size_t len, int *added)
+{
+    strmap_entry *e;
+    size_t i;
+
+    *added = 0;
+    if ((m->len + 1) * 2 > m->cap && grow(m) != 0)
+        return NULL;
+    i = slot_of(m->v, m->cap, key, len);
+    e = &m->v[i];
+    if (e->key)
+        return e;
+    e->key = strndup(key, len);
+    if (!e->key)
+        return NULL;
+    e->n = 0;
+    e->aux = NULL;
+    m->len++;
+    *added = 1;
+    return e;
+}
