@@ -17,6 +17,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "analytics.h"
 #include "http_client.h"
 #include "pr_defaults.h"
 #include "render.h"
@@ -395,8 +396,13 @@ int main(int argc, char **argv)
     options o;
     json_t *result = NULL;
     char *raw = NULL;
-    int rc = parse_options(argc, argv, &o);
+    int rc;
 
+    /* `prsearch --stats ...`: the search analytics report (lib/analytics.c). */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--stats") == 0)
+            return pr_analytics_stats_main(argc, argv);
+    rc = parse_options(argc, argv, &o);
     if (rc >= 0)
         return rc;
     rc = o.db ? search_direct(&o, &result, &raw) : search_daemon(&o, &result, &raw);

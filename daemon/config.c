@@ -46,6 +46,9 @@ static const struct key keys[] = {
     {"cache_entries", K_INT, F(cache_entries), 0, 1000000},
     {"cache_bytes", K_INT, F(cache_bytes), 0, INT_MAX},
     {"weights", K_WEIGHTS, F(weights), 0, 0},
+    {"analytics", K_BOOL, F(analytics), 0, 1},
+    {"analytics_db", K_STR, F(analytics_db), 0, 0},
+    {"analytics_queue", K_INT, F(analytics_queue), 1, 1000000},
 };
 #undef F
 
@@ -79,6 +82,9 @@ void pr_daemon_config_init(pr_daemon_config *cfg, const char *db, const char *so
     cfg->cache_entries = 4096;
     cfg->cache_bytes = 8 << 20; /* keeps the daemon well under 64 MB */
     memcpy(cfg->weights, w, sizeof w);
+    cfg->analytics = 1;
+    cfg->analytics_db = strdup("");
+    cfg->analytics_queue = 10000;
 }
 
 static void free_str(char **p)

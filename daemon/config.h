@@ -33,6 +33,9 @@ typedef struct pr_daemon_config {
     int cache_entries;     /* answers kept per index version; 0: no cache */
     int cache_bytes;       /* ... and their total size */
     double weights[PR_NCOLS]; /* bm25: title, headings, chapeau, body, taxonomy */
+    int analytics;         /* record settled searches (log=1) */
+    char *analytics_db;    /* where; "" means beside the index (analytics.h) */
+    int analytics_queue;   /* searches waiting to be written; more are dropped */
 } pr_daemon_config;
 
 /* Defaults of SPEC 7 and issue 4. DB and SOCKET are copied (may be NULL). */

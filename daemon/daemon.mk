@@ -9,9 +9,31 @@ daemon_prsearchd_SOURCES = daemon/prsearchd.c \
 	daemon/metrics.c daemon/metrics.h \
 	daemon/workers.c daemon/workers.h \
 	daemon/config.c daemon/config.h \
-	daemon/cache.c daemon/cache.h
+	daemon/cache.c daemon/cache.h \
+	daemon/recorder.c daemon/recorder.h \
+	daemon/web.c daemon/web_assets.h
+nodist_daemon_prsearchd_SOURCES = daemon/web_assets.c
 daemon_prsearchd_LDADD = $(PR_CORE) $(UV_LIBS) $(HTTP_PARSER_LIBS) $(JANSSON_LIBS) \
-	$(SQLITE_LIBS)
+	$(SQLITE_LIBS) -lpthread
+
+# Search analytics (issue 8): written by prsearchd's recorder thread, read
+# by `prsearch --stats`; in the core library so both programs share it.
+lib_libprsearch_la_SOURCES += lib/analytics.c lib/analytics.h
+
+# The search page and the widget (web/) are compiled into prsearchd, so
+# nothing is installed beside it and the binary serves the page it was
+# built with. The generated C is rebuilt when a file of web/ changes.
+PR_WEB_FILES = $(srcdir)/web/search.html $(srcdir)/web/search.css \
+	$(srcdir)/web/search.js $(srcdir)/web/widget.js
+daemon/web_assets.c: $(PR_WEB_FILES) $(srcdir)/daemon/embed_web.sh
+	$(MKDIR_P) daemon
+	$(SHELL) $(srcdir)/daemon/embed_web.sh $@ $(PR_WEB_FILES)
+BUILT_SOURCES = daemon/web_assets.c
+CLEANFILES += daemon/web_assets.c
+EXTRA_DIST += tests/t_web.sh tests/browser/package.json tests/browser/package-lock.json \
+	tests/browser/search.test.mjs
+EXTRA_DIST += daemon/embed_web.sh web/search.html web/search.css web/search.js \
+	web/widget.js
 
 EXTRA_DIST += dist/systemd/prsearchd.service dist/systemd/prsearchd.socket \
 	dist/systemd/prsearchd.conf

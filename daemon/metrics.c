@@ -153,6 +153,17 @@ char *pr_metrics_render(const pr_metrics *m, double now, size_t *len)
     metric(&t, "prsearchd_queue_depth", "gauge", "Queries waiting for a worker.",
            (double)m->queue_depth);
     metric(&t, "prsearchd_worker_threads", "gauge", "Query worker threads.", (double)m->threads);
+    metric(&t, "prsearchd_analytics_enabled", "gauge",
+           "Whether settled searches are recorded (analytics = on).", m->analytics_on);
+    metric(&t, "prsearchd_analytics_queued_total", "counter",
+           "Searches handed to the analytics writer.", (double)m->analytics_queued);
+    metric(&t, "prsearchd_analytics_dropped_total", "counter",
+           "Searches not recorded because the analytics queue was full.",
+           (double)m->analytics_dropped);
+    metric(&t, "prsearchd_analytics_written_total", "counter",
+           "Searches written to the analytics file.", (double)m->analytics_written);
+    metric(&t, "prsearchd_analytics_errors_total", "counter",
+           "Failed writes to the analytics file.", (double)m->analytics_errors);
     metric(&t, "prsearchd_start_time_seconds", "gauge", "When the daemon started.",
            m->start_time);
     metric(&t, "prsearchd_uptime_seconds", "gauge", "Seconds since the daemon started.",

@@ -33,6 +33,9 @@ typedef struct pr_metrics {
     unsigned long long coalesced; /* queries that waited for an identical one */
     long long cache_entries, cache_bytes;
     double start_time; /* Unix seconds */
+    int analytics_on;  /* searches are being recorded */
+    unsigned long long analytics_queued, analytics_dropped; /* by the loop */
+    unsigned long long analytics_written, analytics_errors; /* copied from the recorder */
 } pr_metrics;
 
 void pr_metrics_init(pr_metrics *m, double now);

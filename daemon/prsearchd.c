@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analytics.h"
 #include "pr_defaults.h"
 #include "search.h"
 #include "server.h"
@@ -55,9 +56,9 @@ static void usage(FILE *f)
             "      --access-log     log one line per request on stderr\n"
             "  -h, --help           this help\n"
             "      --version        print the version\n\n"
-            "Routes: /search, /suggest, /health, /metrics. Signals: SIGHUP reloads the\n"
-            "configuration and reopens the index; SIGTERM/SIGINT finish in-flight requests\n"
-            "and exit.\n");
+            "Routes: / (the search page), /widget.js, /search, /suggest, /health, /metrics.\n"
+            "Signals: SIGHUP reloads the configuration and reopens the index;\n"
+            "SIGTERM/SIGINT finish in-flight requests and exit.\n");
 }
 
 static int add_override(struct daemon *d, const char *key, const char *value)
@@ -164,6 +165,8 @@ static void on_drained(pr_server *srv)
     if (d->pool)
         pr_pool_stop(d->pool);
     d->pool = NULL;
+    pr_recorder_stop(srv->recorder); /* writes what is still queued */
+    srv->recorder = NULL;
     pr_server_close(srv);
     close_signals(d);
 }
@@ -200,6 +203,10 @@ static void on_sighup(uv_signal_t *s, int signum)
         keep_running("socket", &d->cfg.socket, &next.socket);
         keep_running("tcp", &d->cfg.tcp, &next.tcp);
         keep_running("socket_group", &d->cfg.socket_group, &next.socket_group);
+        keep_running("analytics_db", &d->cfg.analytics_db, &next.analytics_db);
+        if (next.analytics != d->cfg.analytics)
+            pr_log("reload: analytics changed; restart prsearchd to apply it");
+        next.analytics = d->cfg.analytics;
         if (next.threads != d->cfg.threads || next.socket_mode != d->cfg.socket_mode)
             pr_log("reload: threads or socket_mode changed; restart prsearchd to apply it");
         next.threads = d->cfg.threads;
@@ -283,6 +290,29 @@ static int start_listeners(struct daemon *d, pr_error *err)
 
 /* --- main ----------------------------------------------------------- */
 
+/* Search analytics are on unless `analytics = off`; a file that cannot be
+ * written turns them off with one log line, and the daemon serves on. */
+static void start_recorder(struct daemon *d)
+{
+    char *path;
+    pr_error err;
+    pr_error_clear(&err);
+    if (!d->cfg.analytics) {
+        pr_log("analytics: off");
+        return;
+    }
+    path = *d->cfg.analytics_db ? strdup(d->cfg.analytics_db)
+                                : pr_analytics_default_path(d->cfg.db);
+    if (!path)
+        return;
+    d->srv.recorder = pr_recorder_start(path, d->cfg.analytics_queue, &err);
+    if (d->srv.recorder)
+        pr_log("analytics: recording settled searches (log=1) in %s", path);
+    else
+        pr_log("analytics: off, cannot write %s: %s", path, err.message);
+    free(path);
+}
+
 static int start(struct daemon *d)
 {
     pr_search_config sc;
@@ -297,6 +327,7 @@ static int start(struct daemon *d)
         return 2;
     }
     pr_pool_initial_stats(d->pool, &docs, &mtime);
+    start_recorder(d);
     pr_server_set_pool(&d->srv, d->pool, docs, mtime, d->cfg.threads);
     start_signals(d);
     if (start_listeners(d, &err) < 0) {

@@ -29,7 +29,7 @@ pr_route pr_route_find(const char *path, size_t len)
 
 const char *pr_route_name(pr_route r)
 {
-    static const char *names[PR_NROUTES] = {"other", "search", "suggest", "health", "metrics"};
+    static const char *names[PR_NROUTES] = {"other", "search", "suggest", "health", "metrics", "web"};
     return (unsigned)r < PR_NROUTES ? names[r] : "other";
 }
 

@@ -16,13 +16,14 @@ typedef enum pr_route {
     PR_ROUTE_SUGGEST,
     PR_ROUTE_HEALTH,
     PR_ROUTE_METRICS,
+    PR_ROUTE_WEB,   /* the search page and its assets (web_assets.h) */
     PR_NROUTES
 } pr_route;
 
 /* The route of PATH (exact match, no decoding), PR_ROUTE_OTHER if none. */
 pr_route pr_route_find(const char *path, size_t len);
 
-/* "search", "suggest", "health", "metrics", "other": the metrics label. */
+/* "search", "suggest", "health", "metrics", "web", "other": the metrics label. */
 const char *pr_route_name(pr_route r);
 
 /*

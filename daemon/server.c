@@ -19,6 +19,7 @@
 #include "http_conn.h"
 #include "response.h"
 #include "server.h"
+#include "web_assets.h"
 
 #define JSON_TYPE "application/json; charset=utf-8"
 #define STATS_INTERVAL_MS 1000
@@ -218,8 +219,26 @@ static void remove_inflight(pr_server *srv, pr_job *job)
     job->inflight_next = NULL;
 }
 
+/* A settled search (log=1 in its query string) answered 200 is handed to
+ * the analytics recorder: a copy into its queue, nothing more on the loop.
+ * KEY is a cache key ('s' and the query string). */
+static void record(pr_server *srv, const char *key, size_t klen, const char *body, size_t blen)
+{
+    long total;
+    if (!srv->recorder || !key || klen < 1 || key[0] != 's' ||
+        !pr_recorder_wanted(key + 1, klen - 1))
+        return;
+    total = pr_recorder_total(body, blen);
+    if (total < 0)
+        return;
+    if (pr_recorder_push(srv->recorder, key + 1, klen - 1, total) == 0)
+        srv->metrics.analytics_queued++;
+    else
+        srv->metrics.analytics_dropped++;
+}
+
 /* Give JOB's answer to the connections that asked the same meanwhile. */
-static void answer_followers(pr_job *job)
+static void answer_followers(pr_server *srv, pr_job *job)
 {
     pr_job *f = job->followers, *next;
     job->followers = NULL;
@@ -230,6 +249,8 @@ static void answer_followers(pr_job *job)
         if (f->body) {
             memcpy(f->body, job->body, job->body_len);
             f->body_len = job->body_len;
+            if (job->status == 200)
+                record(srv, job->cache_key, job->cache_key_len, f->body, f->body_len);
         } else {
             f->status = 500;
             f->body = pr_json_error(500, NULL, "out of memory", &f->body_len);
@@ -249,7 +270,9 @@ void pr_server_job_done(pr_job *job, void *data)
     }
     remove_inflight(srv, job);
     if (job->body)
-        answer_followers(job);
+        answer_followers(srv, job);
+    if (job->status == 200 && job->body)
+        record(srv, job->cache_key, job->cache_key_len, job->body, job->body_len);
     /* Only an answer computed on the current index version is kept. */
     if (job->status == 200 && job->cache_key && job->cache_gen == srv->cache_gen && srv->cache)
         pr_cache_put(srv->cache, job->cache_key, job->cache_key_len, job->body, job->body_len);
@@ -283,6 +306,10 @@ static void answer_metrics(pr_server *srv, pr_conn *c)
         srv->metrics.cache_entries = (long long)entries;
         srv->metrics.cache_bytes = (long long)bytes;
     }
+    srv->metrics.analytics_on = srv->recorder != NULL;
+    if (srv->recorder)
+        pr_recorder_counts(srv->recorder, &srv->metrics.analytics_written,
+                           &srv->metrics.analytics_errors);
     body = pr_metrics_render(&srv->metrics, (double)time(NULL), &len);
     if (!body) {
         pr_conn_error(c, 500, NULL, "out of memory", NULL);
@@ -312,6 +339,7 @@ static int answer_cached(pr_server *srv, pr_conn *c, const char *key, size_t kle
     if (!hit || !(body = malloc(len ? len : 1)))
         return 0;
     memcpy(body, hit, len);
+    record(srv, key, klen, body, len);
     pr_conn_respond(c, 200, JSON_TYPE, body, len, NULL);
     return 1;
 }
@@ -362,8 +390,24 @@ static void submit_query(pr_server *srv, pr_conn *c, pr_route route, const char 
     pr_pool_submit(srv->pool, job);
 }
 
+/* The search page and its assets, from the binary. */
+static void answer_web(pr_server *srv, pr_conn *c, const pr_web_asset *a)
+{
+    char headers[768];
+    char *body = malloc(a->len ? a->len : 1);
+    (void)srv;
+    if (!body) {
+        pr_conn_error(c, 500, NULL, "out of memory", NULL);
+        return;
+    }
+    memcpy(body, a->data, a->len);
+    snprintf(headers, sizeof headers, "%sETag: %s\r\n", pr_web_asset_headers(a), a->etag);
+    pr_conn_respond(c, 200, a->content_type, body, a->len, headers);
+}
+
 void pr_server_handle(pr_server *srv, pr_conn *c, int method, const char *url, size_t len)
 {
+    const pr_web_asset *asset = NULL;
     struct http_parser_url u;
     const char *query = "";
     size_t qlen = 0;
@@ -374,10 +418,13 @@ void pr_server_handle(pr_server *srv, pr_conn *c, int method, const char *url, s
         return;
     }
     route = pr_route_find(url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len);
+    if (route == PR_ROUTE_OTHER &&
+        (asset = pr_web_asset_find(url + u.field_data[UF_PATH].off, u.field_data[UF_PATH].len)))
+        route = PR_ROUTE_WEB;
     pr_conn_set_route(c, route);
     if (route == PR_ROUTE_OTHER) {
-        pr_conn_error(c, 404, NULL, "no such path; try /search, /suggest, /health or /metrics",
-                      NULL);
+        pr_conn_error(c, 404, NULL,
+                      "no such path; try /, /search, /suggest, /health or /metrics", NULL);
         return;
     }
     if (method != HTTP_GET && method != HTTP_HEAD) {
@@ -389,6 +436,9 @@ void pr_server_handle(pr_server *srv, pr_conn *c, int method, const char *url, s
         qlen = u.field_data[UF_QUERY].len;
     }
     switch (route) {
+    case PR_ROUTE_WEB:
+        answer_web(srv, c, asset);
+        return;
     case PR_ROUTE_HEALTH:
         answer_health(srv, c);
         return;

@@ -16,6 +16,7 @@
 #include "cache.h"
 #include "config.h"
 #include "metrics.h"
+#include "recorder.h"
 #include "workers.h"
 
 typedef struct pr_server pr_server;
@@ -72,6 +73,7 @@ struct pr_server {
     uv_timer_t index_timer;   /* watches the index for changes */
     uint64_t reopen_error_logged; /* uv_now() of the last such line */
     pr_job *inflight;         /* cacheable queries a worker is answering */
+    pr_recorder *recorder;    /* search analytics; NULL when off */
 };
 
 /* Set up SRV on LOOP with CFG; then give it a pool with pr_server_set_pool. */
