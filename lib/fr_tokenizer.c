@@ -459,6 +459,68 @@ static int normalise(const char *src, int len, utf8proc_int32_t *cps, int cap,
     return n < 0 ? -1 : (int)n;
 }
 
+/* Folded forms of U+00C0..U+00FF; NULL where utf8proc must decide (Ð Þ ß
+ * × ÷ ð þ: no plain-letter fold, or a case fold that changes length). */
+static const char *const latin1_fold[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    NULL, "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", NULL, NULL,
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
+    NULL, "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", NULL, "y",
+};
+
+/*
+ * The common case by hand: text made of ASCII, Latin-1 letters and œ/Œ
+ * (nearly all French) is lower-cased (FOLD = 0) or folded (FOLD = 1) here,
+ * without utf8proc's decompose/recompose round trip, which dominated the
+ * cost of snippets and duplicate keys. Gives exactly what normalise() gives
+ * for such text; returns the bytes written to DST (CAP bytes), or -1 when
+ * SRC holds anything else, and then the caller asks utf8proc.
+ */
+static int latin_fast(const char *src, int len, char *dst, int cap, int fold)
+{
+    const unsigned char *u = (const unsigned char *)src;
+    int i = 0, n = 0;
+
+    while (i < len) {
+        const char *rep;
+        char two[2];
+        unsigned cp;
+        int k;
+
+        if (u[i] < 0x80) {
+            if (n >= cap)
+                return -1;
+            dst[n++] = (char)(u[i] >= 'A' && u[i] <= 'Z' ? u[i] + 32 : u[i]);
+            i++;
+            continue;
+        }
+        if (i + 1 >= len || (u[i] & 0xE0) != 0xC0 || (u[i + 1] & 0xC0) != 0x80)
+            return -1;
+        cp = ((unsigned)(u[i] & 0x1F) << 6) | (u[i + 1] & 0x3F);
+        if (cp == 0x152 || cp == 0x153) {
+            rep = fold ? "oe" : "\xC5\x93";
+        } else if (cp >= 0xC0 && cp <= 0xFF && latin1_fold[cp - 0xC0]) {
+            if (fold) {
+                rep = latin1_fold[cp - 0xC0];
+            } else {
+                unsigned lc = cp <= 0xDE ? cp + 0x20 : cp;
+                two[0] = (char)(0xC0 | (lc >> 6));
+                two[1] = (char)(0x80 | (lc & 0x3F));
+                rep = two;
+            }
+        } else {
+            return -1;
+        }
+        k = rep == two ? 2 : (int)strlen(rep);
+        if (n + k > cap)
+            return -1;
+        memcpy(dst + n, rep, (size_t)k);
+        n += k;
+        i += 2;
+    }
+    return n;
+}
+
 /* Copy N bytes of UTF-8 to DST (CAP bytes), cut at a character boundary. */
 static int copy_cut(char *dst, int cap, const char *src, int n)
 {
@@ -474,15 +536,9 @@ static int copy_cut(char *dst, int cap, const char *src, int n)
 /* Fold valid UTF-8 SRC into DST (CAP bytes): lower case, no diacritics. */
 static int fold_into(fr_tokenizer *t, const char *src, int len, char *dst, int cap)
 {
-    int i, n;
-    for (i = 0; i < len && (unsigned char)src[i] < 0x80; i++)
-        ;
-    if (i == len) {
-        n = len < cap ? len : cap;
-        for (i = 0; i < n; i++)
-            dst[i] = (char)(src[i] >= 'A' && src[i] <= 'Z' ? src[i] + 32 : src[i]);
+    int n = latin_fast(src, len, dst, cap, 1);
+    if (n >= 0)
         return n;
-    }
     n = normalise(src, len, t->cps, CP_MAX, FOLD_OPTIONS, 1);
     return n < 0 ? 0 : copy_cut(dst, cap, (const char *)t->cps, n);
 }
@@ -490,15 +546,10 @@ static int fold_into(fr_tokenizer *t, const char *src, int len, char *dst, int c
 /* The lower-case (NFKC, case-folded) form of t->raw into t->lower. */
 static int lower_raw(fr_tokenizer *t)
 {
-    int i, n, rawlen = t->rawlen;
-    for (i = 0; i < rawlen && (unsigned char)t->raw[i] < 0x80; i++)
-        ;
-    if (i == rawlen) {
-        for (i = 0; i < rawlen; i++)
-            t->lower[i] = (char)(t->raw[i] >= 'A' && t->raw[i] <= 'Z' ? t->raw[i] + 32 : t->raw[i]);
-        return rawlen;
-    }
-    n = normalise(t->raw, rawlen, t->cps, CP_MAX, LOWER_OPTIONS, 0);
+    int n = latin_fast(t->raw, t->rawlen, t->lower, FORM_MAX, 0);
+    if (n >= 0)
+        return n;
+    n = normalise(t->raw, t->rawlen, t->cps, CP_MAX, LOWER_OPTIONS, 0);
     return n < 0 ? 0 : copy_cut(t->lower, FORM_MAX, (const char *)t->cps, n);
 }
 
@@ -761,6 +812,11 @@ char *fr_fold(const char *text, int len)
     clean = malloc((size_t)len + 1);
     if (clean == NULL)
         return NULL;
+    r = latin_fast(text, len, clean, len, 1);
+    if (r >= 0) {
+        clean[r] = '\0';
+        return clean;
+    }
     for (i = j = 0; i < len;) {
         utf8proc_int32_t cp;
         int k = decode(text, len, i, &cp);
