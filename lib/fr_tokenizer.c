@@ -468,6 +468,51 @@ static const char *const latin1_fold[64] = {
     NULL, "n", "o", "o", "o", "o", "o", NULL, "o", "u", "u", "u", "u", "y", NULL, "y",
 };
 
+/* U+00A0..U+00BF as NFKC + case fold + mark stripping leave them: NBSP
+ * becomes a space, the soft hyphen vanishes, the signs below stay; NULL for
+ * the others (ª ² µ ¼ ¨ ´ ...: compatibility forms), which utf8proc does. */
+static const char *latin1_sign(unsigned cp, char two[2])
+{
+    static const char keep[] = "\xA1\xA2\xA3\xA4\xA5\xA6\xA7\xA9\xAB\xAC\xAE\xB0\xB1\xB6\xB7\xBB\xBF";
+
+    if (cp == 0xA0) {
+        two[0] = ' ';
+        return two;
+    }
+    if (cp == 0xAD)
+        return "";
+    if (!strchr(keep, (int)cp))
+        return NULL;
+    two[0] = (char)0xC2;
+    two[1] = (char)cp;
+    return two;
+}
+
+/* The three-byte punctuation of French text (E2 80 xx, E2 82 AC): ’ ‘ “ ”
+ * – — € kept, the narrow no-break space made a space, … spelled "...".
+ * Returns the bytes of *REP, or -1 for anything else. */
+static int french_punct(const unsigned char *u, const char **rep)
+{
+    static const char *const kept[] = {
+        "\xE2\x80\x93", "\xE2\x80\x94", "\xE2\x80\x98", "\xE2\x80\x99",
+        "\xE2\x80\x9C", "\xE2\x80\x9D", "\xE2\x82\xAC", NULL};
+
+    if (u[1] == 0x80 && u[2] == 0xAF) {
+        *rep = " ";
+        return 1;
+    }
+    if (u[1] == 0x80 && u[2] == 0xA6) {
+        *rep = "...";
+        return 3;
+    }
+    for (int k = 0; kept[k]; k++)
+        if (memcmp(u, kept[k], 3) == 0) {
+            *rep = kept[k];
+            return 3;
+        }
+    return -1;
+}
+
 /*
  * The common case by hand: text made of ASCII, Latin-1 letters and œ/Œ
  * (nearly all French) is lower-cased (FOLD = 0) or folded (FOLD = 1) here,
@@ -494,10 +539,26 @@ static int latin_fast(const char *src, int len, char *dst, int cap, int fold)
             i++;
             continue;
         }
+        if (u[i] == 0xE2 && i + 2 < len) {
+            /* French punctuation that NFKC leaves alone or makes ASCII. */
+            k = french_punct(u + i, &rep);
+            if (k < 0)
+                return -1;
+            if (n + k > cap)
+                return -1;
+            memcpy(dst + n, rep, (size_t)k);
+            n += k;
+            i += 3;
+            continue;
+        }
         if (i + 1 >= len || (u[i] & 0xE0) != 0xC0 || (u[i + 1] & 0xC0) != 0x80)
             return -1;
         cp = ((unsigned)(u[i] & 0x1F) << 6) | (u[i + 1] & 0x3F);
-        if (cp == 0x152 || cp == 0x153) {
+        if (cp >= 0xA0 && cp < 0xC0) {
+            rep = latin1_sign(cp, two);
+            if (!rep)
+                return -1;
+        } else if (cp == 0x152 || cp == 0x153) {
             rep = fold ? "oe" : "\xC5\x93";
         } else if (cp >= 0xC0 && cp <= 0xFF && latin1_fold[cp - 0xC0]) {
             if (fold) {
@@ -511,7 +572,7 @@ static int latin_fast(const char *src, int len, char *dst, int cap, int fold)
         } else {
             return -1;
         }
-        k = rep == two ? 2 : (int)strlen(rep);
+        k = rep == two ? (cp == 0xA0 ? 1 : 2) : (int)strlen(rep);
         if (n + k > cap)
             return -1;
         memcpy(dst + n, rep, (size_t)k);

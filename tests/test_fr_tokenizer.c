@@ -615,7 +615,11 @@ static void test_fold_matches_utf8proc(void)
 {
     int bad = 0;
 
-    for (utf8proc_int32_t cp = 0xC0; cp <= 0x17F; cp++) {
+    static const utf8proc_int32_t punct[] = {0x2013, 0x2014, 0x2018, 0x2019, 0x201C,
+                                             0x201D, 0x2026, 0x202F, 0x20AC, 0x2022};
+
+    for (utf8proc_int32_t i = 0xA0; i <= 0x17F + (int)(sizeof punct / sizeof punct[0]); i++) {
+        utf8proc_int32_t cp = i <= 0x17F ? i : punct[i - 0x180];
         utf8proc_uint8_t word[16], *want = NULL;
         char *got;
         int n = 0;
@@ -650,7 +654,7 @@ static void test_fold_matches_utf8proc(void)
         free(want);
         free(got);
     }
-    CHECK_MSG(bad == 0, "fr_fold agrees with utf8proc on U+00C0..U+017F");
+    CHECK_MSG(bad == 0, "fr_fold agrees with utf8proc on U+00A0..U+017F and French punctuation");
 }
 
 int main(void)
