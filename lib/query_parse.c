@@ -531,6 +531,10 @@ static void note_phrase(pr_query *q, int *nphr, int literal)
 {
     if (literal && *nphr < 64)
         q->literal_phrases |= 1ULL << *nphr;
+    if (*nphr < 64) {
+        q->phrase_groups[*nphr] = (char)('A' + (q->ngroups < 60 ? q->ngroups : 60));
+        q->phrase_groups[*nphr + 1] = '\0';
+    }
     ++*nphr;
 }
 
@@ -563,6 +567,8 @@ static int add_expanded(pr_query *q, pr_buf *b, lexer *lx, fr_tokenizer *tok, co
     if (n == 0) { /* the caller writes the words as typed instead */
         *nphr = mark_phr;
         q->literal_phrases = mark_lit;
+        if (mark_phr < 64)
+            q->phrase_groups[mark_phr] = '\0';
     }
     return n;
 }
@@ -618,6 +624,7 @@ static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok, const pr_query
                 ng = 0;
             } else {
                 expanded = 1;
+                q->ngroups++;
                 for (i = g; i < g + ng; i++) {
                     if (i > g)
                         pr_buf_adds(&lit, " AND ");
@@ -646,6 +653,7 @@ static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok, const pr_query
             pr_buf_addc(&b, ')');
             pr_buf_addc(&lit, ')');
         }
+        q->ngroups++;
         g = e;
     }
     if (lit.oom)

@@ -54,6 +54,10 @@ typedef struct pr_query {
     int nwords;      /* positive words and phrases kept in match */
     unsigned long long literal_phrases; /* bit i: the i-th FTS5 string of
                         match is a word as typed (not an expansion) */
+    char phrase_groups[65]; /* for each FTS5 string of match (at most 64),
+                        'A' + the index of the required part (a word, an
+                        OR group, an expanded run) it belongs to */
+    int ngroups;     /* required parts (ANDed) */
     pr_filter *filters;
     int nfilters;
     pr_query_term *terms;

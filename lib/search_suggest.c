@@ -3,11 +3,12 @@
  *
  * The last word of what was typed is a prefix. First come page titles
  * with a word starting with it (and containing the earlier words
- * anywhere), best match then newest first, each with its URL; then index
- * terms starting with it, most frequent first, read from an fts5vocab
- * table over the FTS index (the terms are the analysed forms: folded
- * stems). Everything the visitor typed reaches SQL as bound values or as
- * quoted FTS5 strings written by query_parse.c.
+ * anywhere), best match then newest first, each with its URL, a title
+ * shown once; then words of the index starting with it, most pages first,
+ * as written in the pages (the vocabulary, lexicon.h). The title query
+ * uses FTS5's prefix indexes (index_db.c, measured in docs/as-you-type.md).
+ * Everything the visitor typed reaches SQL as bound values or as quoted
+ * FTS5 strings written by query_parse.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,17 +49,6 @@ static char *last_prefix(const char *q, size_t *start)
     }
     free(f);
     return w;
-}
-
-static int ensure_vocab(pr_searcher *s, pr_error *err)
-{
-    if (s->vocab_ready)
-        return 0;
-    if (sqlite3_exec(s->db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.fts_vocab"
-                            " USING fts5vocab(main, fts, row)", NULL, NULL, NULL) != SQLITE_OK)
-        return pr_error_set(err, 0, 0, "index read failed: %s", sqlite3_errmsg(s->db));
-    s->vocab_ready = 1;
-    return 0;
 }
 
 /* FTS5 expression: the earlier words anywhere, the prefix in the title. */
@@ -143,52 +133,35 @@ static pr_search_status add_titles(pr_searcher *s, const char *q, size_t start,
     return rc == SQLITE_DONE ? PR_SEARCH_OK : pr_searcher_step_error(s, rc, err);
 }
 
+/* Words of the index starting with PREFIX, most pages first, as they are
+ * written in the pages ("recrutés", not the folded "recrutes"), from the
+ * searcher's copy of the vocabulary (search_lexicon.c). */
 static pr_search_status add_terms(pr_searcher *s, const char *q, size_t start,
                                   const char *prefix, int limit, json_t *out, pr_error *err)
 {
-    sqlite3_stmt *st;
-    pr_buf hi;
-    int rc;
+    search_lexicon *lx = pr_lexicon_get(s, err);
+    const char *forms[128];
+    long long dfs[128];
+    int n, i;
 
-    if (ensure_vocab(s, err) != 0)
+    if (!lx)
         return PR_SEARCH_ERROR;
-    /* Words as written: the surface forms (FR_SURFACE_MARK entries), and
-     * the plain terms no surface form extends (a stem like "recrut" is
-     * not a word, "tchap" is). */
-    st = pr_searcher_stmt(s,
-        "SELECT substr(term, 2) AS w, doc FROM temp.fts_vocab"
-        " WHERE term >= '~' || ?1 AND term < '~' || ?2"
-        " UNION ALL"
-        " SELECT term AS w, doc FROM temp.fts_vocab WHERE term >= ?1 AND term < ?2"
-        " AND NOT EXISTS (SELECT 1 FROM temp.fts_vocab v"
-        "  WHERE v.term >= '~' || w AND v.term < '~' || w || char(1114111))"
-        " ORDER BY doc DESC, w LIMIT ?3", err);
-    if (!st)
-        return PR_SEARCH_ERROR;
-    pr_buf_init(&hi);
-    pr_buf_adds(&hi, prefix);
-    pr_buf_adds(&hi, "\xF4\x8F\xBF\xBF"); /* above every term with this prefix */
-    if (hi.oom) {
-        pr_error_set(err, 0, 0, "out of memory");
-        return PR_SEARCH_ERROR;
-    }
-    sqlite3_bind_text(st, 1, prefix, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hi.p, -1, SQLITE_STATIC);
-    sqlite3_bind_int(st, 3, limit * 2);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    n = pr_lexicon_complete(lx, prefix, limit < 128 ? limit : 128, forms, dfs);
+    for (i = 0; i < n && (int)json_array_size(out) < limit; i++) {
         pr_buf text;
-        if ((int)json_array_size(out) >= limit)
-            continue; /* read to the end: the statement is reset below */
         pr_buf_init(&text);
         pr_buf_add_utf8(&text, q, start);
-        pr_buf_adds(&text, (const char *)sqlite3_column_text(st, 0));
-        if (!text.oom && !already(out, text.p))
+        pr_buf_adds(&text, forms[i]);
+        if (text.oom) {
+            pr_buf_free(&text);
+            pr_error_set(err, 0, 0, "out of memory");
+            return PR_SEARCH_ERROR;
+        }
+        if (!already(out, text.p))
             json_array_append_new(out, suggestion(json_string(text.p), json_null(), json_null()));
         pr_buf_free(&text);
     }
-    sqlite3_reset(st);
-    pr_buf_free(&hi);
-    return rc == SQLITE_DONE ? PR_SEARCH_OK : pr_searcher_step_error(s, rc, err);
+    return PR_SEARCH_OK;
 }
 
 pr_search_status pr_suggest(pr_searcher *s, const char *q, int limit, json_t **result,

@@ -5,7 +5,10 @@
 # Skips visibly without the corpus.
 . "$(dirname "$0")/lib.sh"
 
-MIN_SUCCESS10=1.00
+# Reached with issue 5 on 126 queries: success@10 0.992, MRR@10 0.988
+# (one body query, "matrix protocole", no engine answers: see
+# bench/eval_compare.sh).
+MIN_SUCCESS10=0.99
 MIN_MRR=0.98
 
 if ! have_corpus; then
@@ -18,7 +21,11 @@ else
     if [[ $st == 0 ]]; then ok "eval: success@10 >= $MIN_SUCCESS10, MRR@10 >= $MIN_MRR"; else
         not_ok "eval: success@10 >= $MIN_SUCCESS10, MRR@10 >= $MIN_MRR"; diag "$out"; fi
     n=$(grep -cvE '^(#|$)' "$PR_SRCDIR/tests/eval/queries.tsv")
-    check "eval set has at least 50 queries ($n)" test "$n" -ge 50
-    printf '%s\n' "$out" | sed -n '1,9s/^/# /p'
+    check "eval set has at least 120 queries ($n)" test "$n" -ge 120
+    for kind in exact noaccent morph typo acronym body prefix; do
+        k=$(grep -c "^$kind	" "$PR_SRCDIR/tests/eval/queries.tsv")
+        check "eval set has $kind queries ($k)" test "$k" -ge 10
+    done
+    printf '%s\n' "$out" | sed -n '1,10s/^/# /p'
 fi
 done_testing

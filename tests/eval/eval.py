@@ -2,7 +2,8 @@
 """tests/eval/eval.py - search quality on the evaluation set (standard library only).
 
 For each line of queries.tsv (kind, query, expected paths) runs
-`prsearch -d INDEX --json -n 10 -- QUERY` and finds the rank of the first
+`prsearch -d INDEX --json -n 10 -- QUERY` (with --prefix for the kind
+`prefix`: the last word is cut short, as typed in a search box) and finds the rank of the first
 expected path among the hits (any of them counts: the corpus often holds a
 page twice). Prints MRR@10, success@1 and success@10 overall and per kind,
 and the queries that missed with --verbose.
@@ -35,9 +36,11 @@ def load_queries(path):
     return out
 
 
-def rank_of(prsearch, index, query, expected):
-    """1-based rank of the first expected path in the top 10, 0 if absent."""
-    p = subprocess.run([prsearch, '-d', index, '--json', '-n', '10', '--', query],
+def rank_of(prsearch, index, query, expected, prefix=False):
+    """1-based rank of the first expected path in the top 10, 0 if absent.
+    PREFIX: as the search box asks while typing (the last word is a prefix)."""
+    p = subprocess.run([prsearch, '-d', index, '--json', '-n', '10'] +
+                       (['--prefix'] if prefix else []) + ['--', query],
                        capture_output=True)
     if p.returncode not in (0, 1):
         sys.exit('prsearch failed on %r: %s' % (query, p.stderr.decode(errors='replace')))
@@ -72,7 +75,7 @@ def main():
     allr = []
     misses = []
     for kind, query, expected in load_queries(a.queries):
-        r, hits = rank_of(a.prsearch, a.index, query, expected)
+        r, hits = rank_of(a.prsearch, a.index, query, expected, kind == 'prefix')
         by_kind.setdefault(kind, []).append(r)
         allr.append(r)
         if r != 1:
