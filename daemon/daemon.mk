@@ -30,6 +30,7 @@ daemon/web_assets.c: $(PR_WEB_FILES) $(srcdir)/daemon/embed_web.sh
 	$(SHELL) $(srcdir)/daemon/embed_web.sh $@ $(PR_WEB_FILES)
 BUILT_SOURCES = daemon/web_assets.c
 CLEANFILES += daemon/web_assets.c
+EXTRA_DIST += docs/scaling.md docs/widget.md docs/analytics.md tests/t_scaleout.sh
 EXTRA_DIST += tests/t_web.sh tests/t_analytics.sh tests/browser/package.json tests/browser/package-lock.json \
 	tests/browser/search.test.mjs
 EXTRA_DIST += daemon/embed_web.sh web/search.html web/search.css web/search.js \
