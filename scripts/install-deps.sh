@@ -6,7 +6,7 @@ set -e
 build_pkgs="build-essential autoconf automake libtool pkg-config
   libsqlite3-dev sqlite3 libyaml-dev libcmark-dev libuv1-dev libstemmer-dev
   libgumbo-dev libutf8proc-dev libjansson-dev libhttp-parser-dev curl"
-test_pkgs="valgrind clang libclang-rt-14-dev psmisc procps python3 util-linux"
+test_pkgs="valgrind clang libclang-rt-14-dev psmisc procps python3 util-linux jq time"
 pkgs=$build_pkgs
 [ "${1:-}" = "--test" ] && pkgs="$pkgs $test_pkgs"
 
