@@ -132,7 +132,8 @@ wrong=""
 while read -r key value; do
     [[ $value == *'<<'* ]] && value=$((value))   # cache_bytes = 8 << 20
     got=$(sed -nE "s/^# $key = (.*)\$/\\1/p" "$conf")
-    [[ "$got" == "$value" ]] || wrong+=" $key=$got(want $value)"
+    [[ "$got" == "$value" || ( $value == 1 && $got == yes ) || ( $value == 0 && $got == no ) ]] ||
+        wrong+=" $key=$got(want $value)"
 done < <(sed -nE 's/^\s*cfg->([a-z_]+) = ([0-9]+( << [0-9]+)?);.*/\1 \2/p
                  s/^\s*cfg->([a-z_]+) = strdup\(""\);.*/\1/p' \
     "$PR_SRCDIR/daemon/config.c"
