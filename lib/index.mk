@@ -11,3 +11,7 @@ indexer_prsearch_index_LDADD = $(PR_CORE)
 
 check_PROGRAMS += tests/test_jekyll_site
 tests_test_jekyll_site_LDADD = $(PR_CORE)
+
+check_PROGRAMS += tests/test_lexicon
+tests_test_lexicon_SOURCES = tests/test_lexicon.c tests/unit.h
+tests_test_lexicon_LDADD = $(PR_CORE)

@@ -401,7 +401,7 @@ static int flush_vocab(pr_derived *d, pr_error *err)
 typedef struct fp {
     sqlite3_int64 id;
     uint64_t h;
-    uint16_t band;
+    uint8_t band;
 } fp;
 
 static int cmp_band(const void *pa, const void *pb)
@@ -421,8 +421,8 @@ static int find_root(int *parent, int i)
 }
 
 /*
- * Pages whose fingerprints differ in at most PR_SIMHASH_MAX_BITS bits:
- * with 4 bands of 16 bits, two such fingerprints agree on a whole band
+ * Pages whose fingerprints differ in at most PR_SIMHASH_MAX_BITS (7) bits:
+ * with 8 bands of 8 bits, two such fingerprints agree on a whole band
  * (pigeonhole), so only pages sharing a band value are compared.
  * Connected pages form a group named by its smallest page id.
  */
@@ -451,10 +451,10 @@ static int regroup(sqlite3 *db, pr_error *err)
         goto done;
     for (i = 0; i < n; i++)
         parent[i] = i;
-    for (b = 0; b < 4; b++) {
+    for (b = 0; b < 8; b++) {
         for (i = 0; i < n; i++) {
             band[i] = all[i];
-            band[i].band = (uint16_t)(all[i].h >> (16 * b));
+            band[i].band = (uint8_t)(all[i].h >> (8 * b));
             band[i].id = i; /* index into all */
         }
         qsort(band, (size_t)n, sizeof *band, cmp_band);

@@ -134,6 +134,13 @@ static int fx_add(sqlite3 *db, const fx_doc *d)
     "travaillent avec les agents publics sur des défis concrets pendant dix mois. "    \
     "Elles conçoivent des services utiles aux usagers et partagent leurs méthodes. "
 
+#define FX_HEAT_BODY                                                                   \
+    "Les réseaux de chaleur alimentent des quartiers entiers en eau chaude produite par "  \
+    "des chaufferies collectives, souvent au bois ou par récupération de chaleur fatale. " \
+    "La carte publiée recense les tracés des réseaux, leurs gestionnaires, leur taux "     \
+    "d'énergies renouvelables et les bâtiments qui peuvent s'y raccorder facilement. "    \
+    "Les collectivités s'en servent pour planifier leurs extensions. "
+
 /* The documents of the fixture; tests refer to them by path. */
 static const fx_doc fx_docs[] = {
     {"_communiques/2021-03-01-eig-recrute.md", "communiques",
@@ -181,12 +188,28 @@ static const fx_doc fx_docs[] = {
     {"_publications/tchap-bis.md", "publications", "Lancement de Tchap, la messagerie de l’État",
      "2018-04-18", {"Publication"}, {"Tchap"}, "Tchap est lancé.", "",
      "La messagerie Tchap, en version bêta."},
+    /* An acronym the pages define (learned), and a page that only spells
+     * its long form (found for the acronym, a little lower). */
+    {"pages/2017-05-01-dinum.md", "pages",
+     "Le rôle de la direction interministérielle du numérique (DINUM)", "2017-05-01",
+     {"Publication"}, {"Organisation"}, "La DINUM pilote la transformation.", "",
+     "La direction interministérielle du numérique (DINUM) accompagne les ministères."},
+    {"pages/2017-06-01-pilotage.md", "pages",
+     "Pilotage des grands projets informatiques", "2017-06-01", {"Publication"}, {"Projets"},
+     "Un avis avant chaque lancement.", "",
+     "Chaque grand projet reçoit un avis de la direction interministérielle du numérique."},
+    /* One text under two titles (near-identical bodies: one hit). */
+    {"pages/2017-09-01-chaleur.md", "pages", "Chaleur urbaine : une carte des réseaux",
+     "2017-09-01", {"Publication"}, {"Énergie"}, "", "", FX_HEAT_BODY "Elle est ouverte."},
+    {"pages/2017-09-20-reseaux.md", "pages", "Une carte des réseaux de chaleur",
+     "2017-09-20", {"Publication"}, {"Énergie"}, "", "", FX_HEAT_BODY "Elle est libre."},
 };
 
 #define FX_NDOCS ((int)(sizeof fx_docs / sizeof fx_docs[0]))
 /* Pages, duplicates folded: the two hackathons (one title, 2018 and
- * 2023: same title, whatever the dates) and the two Tchap pages. */
-#define FX_DISTINCT (FX_NDOCS - 2)
+ * 2023: same title, whatever the dates), the two Tchap pages and the two
+ * heat network pages (one body). */
+#define FX_DISTINCT (FX_NDOCS - 3)
 
 /* Build the fixture index at a fresh temporary path (written to PATH, at
  * least 64 bytes). Returns 0, or -1 (with a message on stderr). */

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "search.h"
+#include "synonyms.h"
 #include "search_fixture.h"
 #include "unit.h"
 
@@ -401,6 +402,132 @@ static void test_open_errors(void)
     CHECK(strstr(err.message, "no index at /nonexistent/prsearch.db") != NULL);
 }
 
+
+/* Acronyms learned from the pages: DINUM finds the page that only spells
+ * "direction interministérielle du numérique", below the literal one, and
+ * the long form finds the acronym's pages. */
+static void test_acronyms(void)
+{
+    json_t *res = q("DINUM");
+
+    CHECK(res && total(res) == 2);
+    CHECK_STR(hit_path(res, 0), "pages/2017-05-01-dinum.md");
+    CHECK_STR(hit_path(res, 1), "pages/2017-06-01-pilotage.md");
+    CHECK(res && strstr(json_string_value(json_object_get(json_array_get(
+                            json_object_get(res, "hits"), 1), "snippet_html")),
+                        "<mark>") != NULL); /* the long form is highlighted */
+    json_decref(res);
+    res = q("dinum");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("direction interministerielle numerique");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    /* Quoted: as typed, no expansion of the phrase's words. */
+    res = q("\"dinum\"");
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+}
+
+/* Near-identical bodies under two titles: one hit, the newest, the other
+ * URL in its duplicates; distinct=0 shows both. */
+static void test_near_duplicates(void)
+{
+    pr_search_request req;
+    pr_error err;
+    json_t *res = q("chaleur"), *dups;
+
+    CHECK(res && total(res) == 1);
+    CHECK_STR(hit_path(res, 0), "pages/2017-09-20-reseaux.md");
+    dups = json_object_get(json_array_get(json_object_get(res, "hits"), 0), "duplicates");
+    CHECK(json_array_size(dups) == 1);
+    CHECK_STR(json_string_value(json_array_get(dups, 0)), "/pages/2017-09-01-chaleur.md/");
+    json_decref(res);
+    pr_search_request_init(&req);
+    req.q = "chaleur";
+    req.distinct = 0;
+    res = run(&req, &err);
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+}
+
+/* As you type: titles first (FranceConnect for "francecon"), then words
+ * as written in the pages (accents kept), and prefix=1 searches. */
+static void test_as_you_type(void)
+{
+    pr_search_request req;
+    pr_error err;
+    json_t *res = NULL, *sug;
+    size_t i, terms = 0;
+    int accented = 0;
+
+    CHECK(pr_suggest(S, "francecon", 8, &res, &err) == PR_SEARCH_OK);
+    sug = json_object_get(res, "suggestions");
+    CHECK(json_array_size(sug) >= 1);
+    CHECK(strstr(json_string_value(json_object_get(json_array_get(sug, 0), "title")),
+                 "FranceConnect") != NULL);
+    json_decref(res);
+    CHECK(pr_suggest(S, "souverai", 8, &res, &err) == PR_SEARCH_OK);
+    sug = json_object_get(res, "suggestions");
+    for (i = 0; i < json_array_size(sug); i++) {
+        const json_t *e = json_array_get(sug, i);
+        if (json_is_null(json_object_get(e, "url"))) {
+            terms++;
+            accented |= !strcmp(json_string_value(json_object_get(e, "text")), "souveraineté");
+        }
+    }
+    CHECK(terms >= 1);
+    CHECK_MSG(accented, "the term is shown as written: souveraineté");
+    json_decref(res);
+    CHECK(pr_suggest(S, "entrepreneurs d'int", 8, &res, &err) == PR_SEARCH_OK);
+    CHECK(json_array_size(json_object_get(res, "suggestions")) >= 1);
+    json_decref(res);
+    pr_search_request_init(&req);
+    req.q = "souverai";
+    req.prefix = 1;
+    res = run(&req, &err);
+    /* The stem of the prefix is tried too (SPEC 3.9): "souv" also meets
+     * "souvent"; the pages about sovereignty come first. */
+    CHECK(res && total(res) >= 2);
+    CHECK_STR(hit_path(res, 0), "_publications/2022-05-02-souverainete.md");
+    json_decref(res);
+    req.q = "la messagerie de l'Ét";
+    res = run(&req, &err);
+    CHECK(res && total(res) == 1);
+    json_decref(res);
+}
+
+/* The synonyms file, stored in the index: seen by a searcher already open
+ * (the index changed), groups work both ways, "!X" forgets a learned pair. */
+static void test_synonyms(const char *path)
+{
+    pr_error err;
+    sqlite3 *db = pr_index_open(path, 0, &err);
+    json_t *res;
+
+    CHECK(db != NULL);
+    CHECK(db && sqlite3_exec(db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('synonyms',"
+                                 " '# test\nnuage = cloud\nbilan => webinaire\n!DINUM\n')",
+                             NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    res = q("nuage");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("bilan");
+    CHECK(res && total(res) == 2);
+    json_decref(res);
+    res = q("webinaire");
+    CHECK(res && total(res) == 1); /* one way */
+    json_decref(res);
+    res = q("DINUM");
+    CHECK(res && total(res) == 1); /* the learned pair is forgotten */
+    json_decref(res);
+    CHECK(pr_synonyms_check("a = b\n# c\n!X\nx => y z\n", &err) == 0);
+    CHECK(pr_synonyms_check("a = b\nnonsense\n", &err) == -1 && err.line == 2);
+    CHECK(pr_synonyms_check("a =\n", &err) == -1 && err.line == 1);
+    CHECK(pr_synonyms_check("a => b => c\n", &err) == -1);
+}
+
 int main(void)
 {
     char path[256];
@@ -421,6 +548,10 @@ int main(void)
         test_filters();
         test_facets_pagination();
         test_suggest_stats(path);
+        test_acronyms();
+        test_near_duplicates();
+        test_as_you_type();
+        test_synonyms(path);
         pr_searcher_close(S);
     }
     test_open_errors();

@@ -1,0 +1,156 @@
+/*
+ * test_lexicon.c - what the indexer derives from a page's text (lexicon.h,
+ * acronyms.h): words and their display forms, acronym definitions in the
+ * patterns French administrative pages use (and texts that must teach
+ * nothing), SimHash fingerprints, the string map behind them.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "acronyms.h"
+#include "lexicon.h"
+#include "strmap.h"
+#include "unit.h"
+
+typedef struct collected {
+    char buf[2048];
+} collected;
+
+static int add_word(void *ctx, const char *folded, const char *form, int start, int end)
+{
+    collected *c = ctx;
+    size_t n = strlen(c->buf);
+
+    (void)start; (void)end;
+    snprintf(c->buf + n, sizeof c->buf - n, "%s%s/%s", n ? " " : "", folded, form);
+    return 0;
+}
+
+static const char *words(const char *text)
+{
+    static collected c;
+
+    c.buf[0] = '\0';
+    pr_words(text, (int)strlen(text), add_word, &c);
+    return c.buf;
+}
+
+static void test_words(void)
+{
+    CHECK_STR(words("L’État recrute"), "etat/état recrute/recrute");
+    CHECK_STR(words("FranceConnect et la DINUM"), "franceconnect/FranceConnect et/et la/la dinum/DINUM");
+    CHECK_STR(words("d'intérêt général, 2021 a b 3e"), "interet/intérêt general/général");
+    CHECK_STR(words("porte-parole"), "porte/porte parole/parole");
+    CHECK_STR(words(""), "");
+    CHECK_STR(words("\xff\xfe bad"), "bad/bad");
+}
+
+static int add_pair(void *ctx, const char *acronym, const char *long_form, const char *key)
+{
+    collected *c = ctx;
+    size_t n = strlen(c->buf);
+
+    snprintf(c->buf + n, sizeof c->buf - n, "%s%s=%s|%s", n ? "; " : "", acronym, long_form, key);
+    return 0;
+}
+
+static const char *learn(const char *text)
+{
+    static collected c;
+
+    c.buf[0] = '\0';
+    pr_acronyms_learn(text, (int)strlen(text), add_pair, &c);
+    return c.buf;
+}
+
+static void test_acronyms(void)
+{
+    CHECK_STR(learn("Le programme Entrepreneurs d’intérêt général (EIG) recrute."),
+              "EIG=entrepreneurs d’intérêt général|entrepreneurs interet general");
+    CHECK_STR(learn("la direction interministérielle du numérique (DINUM) pilote"),
+              "DINUM=direction interministérielle du numérique|"
+              "direction interministerielle numerique");
+    CHECK_STR(learn("La DINUM (direction interministérielle du numérique) pilote"),
+              "DINUM=direction interministérielle du numérique|"
+              "direction interministerielle numerique");
+    CHECK_STR(learn("Annotathon Pour des IA Francophones (PIAF)"),
+              "PIAF=pour des IA francophones|ia francophones");
+    CHECK_STR(learn("la direction générale des finances publiques (DGFiP) publie"),
+              "DGFiP=direction générale des finances publiques|"
+              "direction generale finances publiques");
+    CHECK_STR(learn("la direction de l’information légale et administrative (DILA)"),
+              "DILA=direction de l’information légale et administrative|"
+              "direction information legale administrative");
+    CHECK_STR(learn("Réseau interministériel de l'État (RIE)"),
+              "RIE=réseau interministériel de l'état|reseau interministeriel etat");
+    /* Nothing to learn. */
+    CHECK_STR(learn("voir ci-dessous (ANNEXE)"), "");
+    CHECK_STR(learn("le service (voir plus bas) ouvre"), "");
+    CHECK_STR(learn("entrepreneurs. Intérêt général (EIG)"), "");  /* crosses a sentence */
+    CHECK_STR(learn("(EIG)"), "");
+    CHECK_STR(learn("du numérique (Num)"), "");                 /* not capitals */
+    CHECK_STR(learn("le Numérique (NU)"), "");                  /* one word is no long form */
+    CHECK_STR(learn("((((((((((EIG"), "");
+}
+
+static void test_simhash(void)
+{
+    const char *a = "Les réseaux de chaleur alimentent des quartiers entiers en eau chaude "
+                    "produite par des chaufferies collectives, souvent au bois ou par "
+                    "récupération de chaleur fatale. La carte publiée recense les tracés des "
+                    "réseaux, leurs gestionnaires, leur taux d'énergies renouvelables et les "
+                    "bâtiments qui peuvent s'y raccorder. Les collectivités s'en servent.";
+    const char *b = "Le programme accompagne les administrations dans leurs projets. Les "
+                    "équipes travaillent avec les agents publics sur des défis concrets pendant "
+                    "dix mois. Elles conçoivent des services utiles aux usagers et partagent "
+                    "leurs méthodes, leurs outils et leurs retours d'expérience avec les autres "
+                    "ministères et les collectivités qui le souhaitent.";
+    char a2[1024];
+    uint64_t ha = pr_simhash(a, (int)strlen(a)), hb = pr_simhash(b, (int)strlen(b));
+
+    snprintf(a2, sizeof a2, "%s Elle est ouverte.", a);
+    CHECK(ha != 0 && hb != 0);
+    CHECK(ha == pr_simhash(a, (int)strlen(a)));
+    CHECK(__builtin_popcountll(ha ^ pr_simhash(a2, (int)strlen(a2))) <= PR_SIMHASH_MAX_BITS);
+    CHECK(__builtin_popcountll(ha ^ hb) > PR_SIMHASH_MAX_BITS);
+    CHECK(pr_simhash("trop court", 10) == 0);
+    CHECK(pr_simhash("", 0) == 0);
+}
+
+static void test_strmap(void)
+{
+    strmap m;
+    strmap_entry *e;
+    char key[32];
+    int i, added, ok = 1;
+
+    strmap_init(&m);
+    for (i = 0; i < 5000; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        e = strmap_put(&m, key, strlen(key), &added);
+        ok &= e && added;
+        if (e)
+            e->n = i;
+    }
+    CHECK(ok);
+    CHECK(m.len == 5000);
+    e = strmap_put(&m, "k42", 3, &added);
+    CHECK(e && !added && e->n == 42);
+    CHECK(strmap_find(&m, "k4999", 5) && strmap_find(&m, "k4999", 5)->n == 4999);
+    CHECK(strmap_find(&m, "k5000", 5) == NULL);
+    CHECK(strmap_find(&m, "k4", 1) == NULL); /* "k": a prefix is not a key */
+    strmap_clear(&m);
+    CHECK(m.len == 0 && strmap_find(&m, "k1", 2) == NULL);
+    strmap_free(&m);
+    CHECK(strmap_find(&m, "k1", 2) == NULL);
+}
+
+int main(void)
+{
+    test_words();
+    test_acronyms();
+    test_simhash();
+    test_strmap();
+    return unit_done();
+}
