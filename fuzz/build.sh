@@ -34,6 +34,7 @@ if ! "$CC" -fsanitize=fuzzer,address,undefined -o "$probe" "$probe.c" >"$probe.l
 fi
 
 pkgs="sqlite3 yaml-0.1 libcmark gumbo libutf8proc jansson libuv"
+# shellcheck disable=SC2086
 if ! pkg_cflags=$(pkg-config --cflags $pkgs) || ! pkg_libs=$(pkg-config --libs $pkgs); then
     echo "fuzz/build.sh: pkg-config cannot find one of: $pkgs" >&2
     exit 1
@@ -41,7 +42,7 @@ fi
 # -O1 and frame pointers for readable sanitizer stacks; any UB aborts, so
 # libFuzzer keeps the input.
 common="-g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
-        -DPACKAGE_VERSION=\"fuzz\" -I$src/lib -I$src/daemon $pkg_cflags ${FUZZ_CFLAGS:-}"
+        -I$src/lib -I$src/daemon $pkg_cflags ${FUZZ_CFLAGS:-}"
 libs="$pkg_libs -lstemmer -lhttp_parser -lpthread -lm"
 
 # The core: every lib/*.c (but the sqlite3-shell extension's entry point)
@@ -65,6 +66,7 @@ for f in "${core[@]}"; do
     objs+=("$out/obj/${rel//\//_}.o")
 done
 # Recompile only what changed (sources or headers newer than the object).
+# shellcheck disable=SC2012
 newest_h=$(ls -t "$src"/lib/*.h "$src"/daemon/*.h | head -1)
 todo=()
 for i in "${!core[@]}"; do
@@ -74,6 +76,7 @@ for i in "${!core[@]}"; do
     fi
 done
 if ((${#todo[@]})); then
+    # shellcheck disable=SC2016
     printf '%s\0' "${todo[@]}" | xargs -0 -n2 -P"$jobs" bash -c 'compile_one "$0" "$1"'
     rm -f "$out/obj/libcore.a"
 fi

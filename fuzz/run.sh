@@ -26,13 +26,13 @@ out=${FUZZ_OUT:-$here/out}
 parallel=${FUZZ_PARALLEL:-1}
 nicelvl=${FUZZ_NICE:-10}
 
-"$here/build.sh" "$out"
+bash "$here/build.sh" "$out"
 st=$?
 [[ $st == 0 ]] || exit "$st"
 out=$(cd "$out" && pwd)
 
 if [[ -n ${FUZZ_HARNESSES:-} ]]; then
-    names=($FUZZ_HARNESSES)
+    read -r -a names <<<"$FUZZ_HARNESSES"
 else
     names=()
     for h in "$here"/fuzz_*.c; do n=$(basename "$h" .c); names+=("${n#fuzz_}"); done
@@ -52,7 +52,7 @@ found=0
 
 # replay NAME: every seed once; prints the failing seed and the report.
 replay() {
-    local n=$1 log=$out/logs/replay-$n.log seeds=("$here/seeds/$1"/*)
+    local n=$1 log=$out/logs/replay-$1.log seeds=("$here/seeds/$1"/*)
     [[ -e ${seeds[0]} ]] || { echo "replay $n: no seeds"; return 0; }
     if nice -n "$nicelvl" "$out/fuzz_$n" -rss_limit_mb=2048 -timeout=10 "${seeds[@]}" >"$log" 2>&1; then
         echo "replay $n: ${#seeds[@]} seeds, no finding"
@@ -66,7 +66,7 @@ replay() {
 
 # fuzz NAME: SECONDS of libFuzzer; prints the crash file on a finding.
 fuzz_one() {
-    local n=$1 log=$out/logs/fuzz-$n.log corpus=$out/corpus/$1 dict=() st
+    local n=$1 log=$out/logs/fuzz-$1.log corpus=$out/corpus/$1 dict=() st
     mkdir -p "$corpus"
     # The bug-* reproducers are replayed above; leaving them out of the
     # working corpus lets the fuzzer look for something new.

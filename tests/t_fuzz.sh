@@ -12,7 +12,7 @@ source "$(dirname "$0")/lib.sh"
 
 fuzz=$PR_SRCDIR/fuzz
 secs=${PR_FUZZ_SECONDS:-20}
-if [[ ! -x $fuzz/run.sh ]]; then
+if [[ ! -f $fuzz/run.sh ]]; then
     skip "fuzzing" "no fuzz/ folder in $PR_SRCDIR"
     done_testing; exit
 fi
@@ -22,12 +22,12 @@ diag_lines() { local a; mapfile -t a <<<"$1"; diag "${a[@]}"; }
 
 out=$T_TMP/fuzz
 mkdir -p "$out"
-"$fuzz/build.sh" "$out" >"$T_TMP/build.log" 2>&1; st=$?
+bash "$fuzz/build.sh" "$out" >"$T_TMP/build.log" 2>&1; st=$?
 if [[ $st == 77 && $(id -u) == 0 && ${PR_FUZZ_INSTALL:-1} != 0 ]] && command -v apt-get >/dev/null; then
     diag "clang/libFuzzer missing: apt-get install clang libclang-rt-14-dev"
     timeout 600 apt-get install -y -q --no-install-recommends clang libclang-rt-14-dev \
         >"$T_TMP/apt.log" 2>&1 || diag "apt-get: $(tail -2 "$T_TMP/apt.log")"
-    "$fuzz/build.sh" "$out" >"$T_TMP/build.log" 2>&1; st=$?
+    bash "$fuzz/build.sh" "$out" >"$T_TMP/build.log" 2>&1; st=$?
 fi
 if [[ $st == 77 ]]; then
     skip "fuzzing" "clang with libFuzzer is not available ($(tail -1 "$T_TMP/build.log"))"
@@ -42,7 +42,7 @@ ok "fuzz harnesses build"
 
 # run.sh prints one line per replay and per fuzz run ("replay NAME: ...",
 # "fuzz NAME: ..."), details indented below a finding.
-FUZZ_OUT=$out FUZZ_PARALLEL=2 "$fuzz/run.sh" "$secs" >"$T_TMP/run.log" 2>&1
+FUZZ_OUT=$out FUZZ_PARALLEL=2 bash "$fuzz/run.sh" "$secs" >"$T_TMP/run.log" 2>&1
 report() { # report KIND: one TAP line per "KIND NAME:" line of the run
     local line name rest details
     while IFS= read -r line; do
