@@ -25,7 +25,10 @@
 #include "indexer.h"
 #include "pr_error.h"
 
-/* A property of the code under test does not hold: say which, abort. */
+static void fz_rm_dir(void);
+
+/* A property of the code under test does not hold: say which, abort
+ * (after removing the harness's temporary folder: abort() skips atexit). */
 __attribute__((noreturn, format(printf, 1, 2))) static void fz_fail(const char *fmt, ...)
 {
     va_list ap;
@@ -35,6 +38,7 @@ __attribute__((noreturn, format(printf, 1, 2))) static void fz_fail(const char *
     va_end(ap);
     fputs("\n", stderr);
     fflush(stderr);
+    fz_rm_dir();
     abort();
 }
 
