@@ -104,6 +104,8 @@ struct reader {
     int fd;
     char *buf;
     size_t len, cap;
+    char *out;      /* the last body handed out */
+    size_t outcap;
 };
 
 /* Read one response; returns its status (body in *BODY, NUL-terminated,
@@ -134,14 +136,15 @@ static int read_response(struct reader *r, char **body, size_t *blen)
                 r->len += (size_t)n;
             }
             /* Hand out the body, then drop the response from the buffer. */
-            static __thread char *out;
-            static __thread size_t outcap;
-            if (outcap < clen + 1) { outcap = clen + 1; out = realloc(out, outcap); }
-            memcpy(out, r->buf + head, clen);
-            out[clen] = '\0';
+            if (r->outcap < clen + 1) {
+                r->outcap = clen + 1;
+                r->out = realloc(r->out, r->outcap);
+            }
+            memcpy(r->out, r->buf + head, clen);
+            r->out[clen] = '\0';
             memmove(r->buf, r->buf + head + clen, r->len - head - clen);
             r->len -= head + clen;
-            *body = out;
+            *body = r->out;
             *blen = clen;
             return status;
         }
@@ -195,7 +198,7 @@ static void *load_main(void *arg)
     struct worker *w = arg;
     struct shared *sh = w->sh;
     const struct opts *o = sh->o;
-    struct reader r = {-1, NULL, 0, 0};
+    struct reader r = {-1, NULL, 0, 0, NULL, 0};
     char req[8192];
     for (long i = 0; o->duration > 0 ? now_s() < sh->deadline : i < o->reqs; i++) {
         int t = (int)((w->id + i) % o->ntargets), st;
@@ -234,6 +237,7 @@ static void *load_main(void *arg)
     }
     if (r.fd >= 0) close(r.fd);
     free(r.buf);
+    free(r.out);
     return NULL;
 }
 
@@ -308,7 +312,7 @@ static int run_load(const struct opts *o)
 
 static int run_pipeline(const struct opts *o)
 {
-    struct reader r = {connect_to(o), NULL, 0, 0};
+    struct reader r = {connect_to(o), NULL, 0, 0, NULL, 0};
     size_t one = strlen(o->targets[0]) + 64, len = 0;
     char *reqs = malloc(one * (size_t)o->reqs);
     int got = 0, ok = 0;
@@ -327,6 +331,7 @@ static int run_pipeline(const struct opts *o)
     printf("responses=%d status200=%d\n", got, ok);
     close(r.fd);
     free(r.buf);
+    free(r.out);
     free(reqs);
     return got == o->reqs && ok == got ? 0 : 1;
 }
@@ -399,10 +404,19 @@ int main(int argc, char **argv)
                         "[-c C] [-n N] [-d S] [-f FILE] [-o DIR] [TARGET...]\n");
         return 2;
     }
-    if (!strcmp(mode, "idle")) return run_idle(&o);
-    if (o.ntargets == 0) { fprintf(stderr, "no targets\n"); return 2; }
-    if (!strcmp(mode, "load")) return run_load(&o);
-    if (!strcmp(mode, "pipeline")) return run_pipeline(&o);
-    fprintf(stderr, "unknown mode %s\n", mode);
-    return 2;
+    int rc = 2;
+    if (!strcmp(mode, "idle"))
+        rc = run_idle(&o);
+    else if (o.ntargets == 0)
+        fprintf(stderr, "no targets\n");
+    else if (!strcmp(mode, "load"))
+        rc = run_load(&o);
+    else if (!strcmp(mode, "pipeline"))
+        rc = run_pipeline(&o);
+    else
+        fprintf(stderr, "unknown mode %s\n", mode);
+    for (int i = 0; i < o.ntargets; i++)
+        free(o.targets[i]);
+    free(o.targets);
+    return rc;
 }
