@@ -219,6 +219,8 @@ static int load_synonyms(cli *c)
                 f && n > 4 * 1024 * 1024 ? "too large (4 MiB at most)" : strerror(errno));
         if (f)
             fclose(f);
+        free(c->synonyms);
+        c->synonyms = NULL;
         return -1;
     }
     fclose(f);
@@ -226,6 +228,8 @@ static int load_synonyms(cli *c)
     if (pr_synonyms_check(c->synonyms, &err) != 0) {
         fprintf(stderr, "prsearch-index: %s\n", pr_error_format(&err, c->synonyms_path, line,
                                                                  sizeof line));
+        free(c->synonyms);
+        c->synonyms = NULL;
         return -1;
     }
     return 0;
@@ -285,12 +289,16 @@ int main(int argc, char **argv)
     if (load_synonyms(&c) != 0)
         return 2;
     c.tty = isatty(STDERR_FILENO);
-    if ((lock = take_lock(c.db)) < 0)
+    if ((lock = take_lock(c.db)) < 0) {
+        free(c.synonyms);
         return 2;
+    }
     pr_error_clear(&err);
     db = pr_index_open(c.db, PR_INDEX_CREATE, &err);
     if (!db) {
         fprintf(stderr, "prsearch-index: %s\n", err.message);
+        close(lock);
+        free(c.synonyms);
         return 2;
     }
     opts.full = c.full;
