@@ -1304,8 +1304,15 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((st = check_request(s, req, err)) != PR_SEARCH_OK)
         return st;
-    if ((st = parse_request(s, req, &q, err)) != PR_SEARCH_OK)
+    /* One read transaction for the whole search: every step sees the same
+     * index state even if a reindex commits meanwhile, and SQLite takes its
+     * locks once instead of at each of the thousands of statements a broad
+     * query runs (facets read one document at a time). */
+    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    if ((st = parse_request(s, req, &q, err)) != PR_SEARCH_OK) {
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
         return st;
+    }
     pr_searcher_budget_start(s);
     /* Nothing that can match and nothing to filter by: no hits, not "all". */
     if (q.match || q.exclude || q.nfilters > 0) {
@@ -1329,6 +1336,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     hits = json_array();
     if (st == PR_SEARCH_OK)
         st = page_hits(s, &q, &m, req->offset, req->limit, hits, err);
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
     if (st == PR_SEARCH_OK)
         *result = result_json(req, m.nhits, hits, facets_json(&fl), elapsed_ms(&t0), suggestion);
     else
