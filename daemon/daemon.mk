@@ -13,6 +13,9 @@ daemon_prsearchd_SOURCES = daemon/prsearchd.c \
 	daemon/recorder.c daemon/recorder.h \
 	daemon/web.c daemon/web_assets.h
 nodist_daemon_prsearchd_SOURCES = daemon/web_assets.c
+# web_assets.c is generated in the build tree; its header is in the source
+# tree (they differ in a VPATH build such as make distcheck's).
+daemon_prsearchd_CPPFLAGS = -I$(srcdir)/daemon
 daemon_prsearchd_LDADD = $(PR_CORE) $(UV_LIBS) $(HTTP_PARSER_LIBS) $(JANSSON_LIBS) \
 	$(SQLITE_LIBS) -lpthread
 
