@@ -50,10 +50,16 @@ libs="$pkg_libs -lstemmer -lhttp_parser -lpthread -lm"
 core=()
 for f in "$src"/lib/*.c "$src"/daemon/*.c; do
     case $(basename "$f") in
-        sqlite_ext.c|prsearchd.c) continue ;;
+        sqlite_ext.c|prsearchd.c|web_assets.c) continue ;;
     esac
     core+=("$f")
 done
+# The daemon's embedded web files are generated C: make our own copy, so
+# the harnesses build from a source tree whatever build produced it.
+mkdir -p "$out/gen"
+sh "$src/daemon/embed_web.sh" "$out/gen/web_assets.c" \
+    "$src/web/search.html" "$src/web/search.css" "$src/web/search.js" "$src/web/widget.js"
+core+=("$out/gen/web_assets.c")
 compile_one() { # compile_one SRC OBJ
     # shellcheck disable=SC2086
     "$CC" $common -fsanitize=fuzzer-no-link -c "$1" -o "$2"
@@ -63,6 +69,7 @@ export CC common
 objs=()
 for f in "${core[@]}"; do
     rel=${f#"$src"/}
+    rel=${rel#"$out"/}
     objs+=("$out/obj/${rel//\//_}.o")
 done
 # Recompile only what changed (sources or headers newer than the object).
