@@ -13,6 +13,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "search_util.h"
+
 typedef struct site_collection {
     char *name;
     char *permalink; /* NULL: Jekyll's default "/:collection/:path/" */
@@ -345,35 +347,9 @@ char *pr_site_slug(const char *relpath)
     return xstrndup(name, len);
 }
 
-/* A growing string for building URLs. */
-typedef struct sbuf {
-    char *s;
-    size_t len, cap;
-} sbuf;
-
-static void sb_add(sbuf *b, const char *s, size_t n)
-{
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->len + n + 1) * 2;
-        char *t = realloc(b->s, cap);
-        if (!t)
-            return;
-        b->s = t;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n);
-    b->len += n;
-    b->s[b->len] = '\0';
-}
-
-static void sb_adds(sbuf *b, const char *s)
-{
-    sb_add(b, s, strlen(s));
-}
-
 /* Jekyll's "pretty" slugify of a category: lower case, runs of spaces and
  * unsafe characters as one '-'. Bytes >= 0x80 (accents) are kept. */
-static void sb_add_slugified(sbuf *b, const char *s)
+static void sb_add_slugified(pr_buf *b, const char *s)
 {
     int dash = 0;
 
@@ -381,15 +357,15 @@ static void sb_add_slugified(sbuf *b, const char *s)
         unsigned char c = (unsigned char)*s;
         if (c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || strchr("._~!$&'()+,;=@", c)) {
             if (dash && b->len > 0)
-                sb_add(b, "-", 1);
+                pr_buf_add(b, "-", 1);
             dash = 0;
-            sb_add(b, s, 1);
+            pr_buf_add(b, s, 1);
         } else if (c >= 'A' && c <= 'Z') {
             char l = (char)(c - 'A' + 'a');
             if (dash && b->len > 0)
-                sb_add(b, "-", 1);
+                pr_buf_add(b, "-", 1);
             dash = 0;
-            sb_add(b, &l, 1);
+            pr_buf_add(b, &l, 1);
         } else {
             dash = 1;
         }
@@ -397,7 +373,7 @@ static void sb_add_slugified(sbuf *b, const char *s)
 }
 
 /* relpath inside the collection folder, without extension: ":path". */
-static void sb_add_collection_path(sbuf *b, const char *relpath)
+static void sb_add_collection_path(pr_buf *b, const char *relpath)
 {
     const char *p = relpath;
     const char *slash = strchr(relpath, '/');
@@ -405,10 +381,10 @@ static void sb_add_collection_path(sbuf *b, const char *relpath)
 
     if (p[0] == '_' && slash)
         p = slash + 1;
-    sb_add(b, p, dot && dot > p && dot > strrchr(relpath, '/') ? (size_t)(dot - p) : strlen(p));
+    pr_buf_add(b, p, dot && dot > p && dot > strrchr(relpath, '/') ? (size_t)(dot - p) : strlen(p));
 }
 
-static int expand_placeholder(sbuf *b, const char *name, size_t n, const char *collection,
+static int expand_placeholder(pr_buf *b, const char *name, size_t n, const char *collection,
                               const char *relpath, const pr_doc *doc)
 {
     char *slug;
@@ -417,22 +393,22 @@ static int expand_placeholder(sbuf *b, const char *name, size_t n, const char *c
     if (IS("title") || IS("name") || IS("slug")) {
         slug = pr_site_slug(relpath);
         if (slug)
-            sb_adds(b, slug);
+            pr_buf_adds(b, slug);
         free(slug);
     } else if (IS("collection")) {
-        sb_adds(b, collection);
+        pr_buf_adds(b, collection);
     } else if (IS("path")) {
         sb_add_collection_path(b, relpath);
     } else if (IS("output_ext")) {
-        sb_adds(b, ".html");
+        pr_buf_adds(b, ".html");
     } else if (IS("year") || IS("month") || IS("day")) {
         if (doc && doc->date)
-            sb_add(b, doc->date + (IS("year") ? 0 : IS("month") ? 5 : 8), IS("year") ? 4 : 2);
+            pr_buf_add(b, doc->date + (IS("year") ? 0 : IS("month") ? 5 : 8), IS("year") ? 4 : 2);
     } else if (IS("categories")) {
         size_t i;
         for (i = 0; doc && i < doc->categories.n; i++) {
             if (i > 0)
-                sb_add(b, "/", 1);
+                pr_buf_add(b, "/", 1);
             sb_add_slugified(b, doc->categories.items[i]);
         }
     } else {
@@ -446,8 +422,11 @@ static int expand_placeholder(sbuf *b, const char *name, size_t n, const char *c
 static char *expand_pattern(const char *pattern, const char *collection, const char *relpath,
                             const pr_doc *doc)
 {
-    sbuf b = {0};
     const char *p = pattern;
+    pr_buf b;
+    char *url;
+
+    pr_buf_init(&b);
 
     while (*p) {
         if (*p == ':') {
@@ -459,36 +438,42 @@ static char *expand_pattern(const char *pattern, const char *collection, const c
                 continue;
             }
         }
-        sb_add(&b, p, 1);
+        pr_buf_add(&b, p, 1);
         p++;
     }
+    url = pr_buf_take(&b);
     /* Empty placeholders (no date, no category) leave "//": squeeze them. */
-    if (b.s) {
-        char *r = b.s, *w = b.s;
+    if (url) {
+        char *r = url, *w = url;
         for (; *r; r++)
-            if (!(*r == '/' && w > b.s && w[-1] == '/'))
+            if (!(*r == '/' && w > url && w[-1] == '/'))
                 *w++ = *r;
         *w = '\0';
     }
-    return b.s ? b.s : strdup("/");
+    if (url && !*url) {
+        free(url);
+        url = strdup("/");
+    }
+    return url;
 }
 
 /* Jekyll's URL for a page outside collections: /dir/name.html, and
  * index.md -> /dir/. */
 static char *page_url(const char *relpath)
 {
-    sbuf b = {0};
     const char *name = base_name(relpath);
     const char *dot = strrchr(name, '.');
     size_t stem = dot && dot != name ? (size_t)(dot - name) : strlen(name);
+    pr_buf b;
 
-    sb_add(&b, "/", 1);
-    sb_add(&b, relpath, (size_t)(name - relpath));
+    pr_buf_init(&b);
+    pr_buf_add(&b, "/", 1);
+    pr_buf_add(&b, relpath, (size_t)(name - relpath));
     if (!(stem == 5 && !strncmp(name, "index", 5))) {
-        sb_add(&b, name, stem);
-        sb_adds(&b, ".html");
+        pr_buf_add(&b, name, stem);
+        pr_buf_adds(&b, ".html");
     }
-    return b.s;
+    return pr_buf_take(&b);
 }
 
 char *pr_site_url(const pr_site *site, const char *collection, const char *relpath,
