@@ -69,7 +69,9 @@ have_corpus() { [[ -f "$PR_CORPUS/_config.yml" ]]; }
 free_port() {
     local p
     for _ in $(seq 50); do
-        p=$(( (RANDOM % 20000) + 30000 ))
+        # Below Linux's ephemeral range (32768-60999): a port there can be
+        # held by any client socket between our check and the bind.
+        p=$(( (RANDOM % 12000) + 20000 ))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
     done
     return 1
