@@ -62,6 +62,7 @@ struct pr_conn {
     int close_after;         /* close once the queued answers are written */
     int read_stopped, eof, reading;
     int writes;              /* uv_write requests in flight */
+    size_t out_pending;      /* bytes of answers whose write has not completed */
     int job_pending;
     int handles_open;
     pr_route route;
@@ -71,6 +72,7 @@ struct pr_conn {
 struct wreq {
     uv_write_t req;
     pr_conn *c;
+    size_t len;
     char *body;
     char head[1024];
 };
@@ -432,6 +434,7 @@ static void on_write(uv_write_t *req, int status)
 {
     struct wreq *w = req->data;
     pr_conn *c = w->c;
+    c->out_pending -= w->len;
     free(w->body);
     free(w);
     c->writes--;
@@ -441,7 +444,7 @@ static void on_write(uv_write_t *req, int status)
         pr_conn_close(c);
         return;
     }
-    if (c->state == C_WRITING && c->h.stream.write_queue_size < WRITE_HIGH_WATER / 2) {
+    if (c->state == C_WRITING && c->out_pending < WRITE_HIGH_WATER / 2) {
         c->state = C_READING;
         conn_process(c);
     } else if (c->state == C_CLOSING && c->writes == 0) {
@@ -511,7 +514,7 @@ static int format_head(pr_conn *c, struct wreq *w, int status, const char *ctype
                            : c->parser.http_minor == 0 ? "Connection: keep-alive\r\n" : "";
     return snprintf(w->head, sizeof w->head,
                     "HTTP/1.1 %d %s\r\nDate: %s\r\nContent-Type: %s\r\n"
-                    "Content-Length: %zu\r\n%s%s%s%s%s\r\n",
+                    "Content-Length: %zu\r\nX-Content-Type-Options: nosniff\r\n%s%s%s%s%s\r\n",
                     status, pr_http_reason(status), pr_server_date(c->srv), ctype, len,
                     conn_hdr, *cors ? "Access-Control-Allow-Origin: " : "", cors,
                     *cors ? "\r\n" : "", extra ? extra : "");
@@ -550,6 +553,8 @@ void pr_conn_respond(pr_conn *c, int status, const char *content_type, char *bod
         return;
     }
     c->writes++;
+    w->len = (size_t)n + ((c->is_head || !len) ? 0 : len);
+    c->out_pending += w->len;
     /* What follows (an error on garbage before any method) is not this
      * request's: no HEAD, no target. */
     c->is_head = 0;
@@ -559,7 +564,7 @@ void pr_conn_respond(pr_conn *c, int status, const char *content_type, char *bod
     if (c->close_after) {
         c->state = C_CLOSING;
         timer_start(c, c->srv->cfg->idle_timeout_ms);
-    } else if (c->h.stream.write_queue_size > WRITE_HIGH_WATER) {
+    } else if (c->out_pending > WRITE_HIGH_WATER) {
         c->state = C_WRITING;
         timer_start(c, c->srv->cfg->idle_timeout_ms);
     } else {

@@ -53,6 +53,8 @@ void pr_log(const char *fmt, ...)
 }
 
 static void on_stats_timer(uv_timer_t *t);
+static void on_accept_check(uv_check_t *h);
+static void on_accept_idle(uv_idle_t *h);
 
 static pr_cache *new_cache(const pr_daemon_config *cfg)
 {
@@ -73,6 +75,12 @@ void pr_server_init(pr_server *srv, uv_loop_t *loop, const pr_daemon_config *cfg
     srv->stats_timer.data = srv;
     uv_timer_init(loop, &srv->drain_timer);
     srv->drain_timer.data = srv;
+    uv_check_init(loop, &srv->accept_check);
+    srv->accept_check.data = srv;
+    uv_check_start(&srv->accept_check, on_accept_check);
+    uv_unref((uv_handle_t *)&srv->accept_check);
+    uv_idle_init(loop, &srv->accept_idle);
+    srv->accept_idle.data = srv;
 }
 
 static void index_sig(const char *db, pr_index_sig *sig)
@@ -453,14 +461,50 @@ void pr_server_handle(pr_server *srv, pr_conn *c, int method, const char *url, s
 
 /* --- listeners ------------------------------------------------------ */
 
+/* At most ACCEPT_BATCH connections are accepted per loop turn: a burst of
+ * thousands must not keep the loop from answering the connections it has
+ * (libuv would accept until the listen queue is empty). A connection not
+ * accepted in its callback stops libuv watching the listener until
+ * uv_accept, which the check handle calls after the next poll. */
+#define ACCEPT_BATCH 32
+
 static void on_connection(uv_stream_t *server, int status)
 {
     pr_listener *l = server->data;
+    pr_server *srv = l->srv;
     if (status < 0) {
         pr_log("accept on %s: %s", l->name, uv_strerror(status));
         return;
     }
-    pr_conn_accept(l->srv, l);
+    if (srv->accepts >= ACCEPT_BATCH) {
+        l->deferred = 1;
+        uv_idle_start(&srv->accept_idle, on_accept_idle);
+        return;
+    }
+    srv->accepts++;
+    pr_conn_accept(srv, l);
+}
+
+static void on_accept_idle(uv_idle_t *h)
+{
+    (void)h; /* only keeps poll from blocking */
+}
+
+static void on_accept_check(uv_check_t *h)
+{
+    pr_server *srv = h->data;
+    int pending = 0;
+    srv->accepts = 0;
+    for (pr_listener *l = srv->listeners; l; l = l->next)
+        if (l->deferred) {
+            l->deferred = 0;
+            srv->accepts++;
+            pr_conn_accept(srv, l); /* uv_accept: libuv watches the listener again */
+        }
+    for (pr_listener *l = srv->listeners; l; l = l->next)
+        pending |= l->deferred;
+    if (!pending)
+        uv_idle_stop(&srv->accept_idle);
 }
 
 static pr_listener *listener_new(pr_server *srv, int is_unix, const char *name)
@@ -739,6 +783,8 @@ void pr_server_shutdown(pr_server *srv, void (*on_drained)(pr_server *), void *d
 
 void pr_server_close(pr_server *srv)
 {
+    uv_close((uv_handle_t *)&srv->accept_check, NULL);
+    uv_close((uv_handle_t *)&srv->accept_idle, NULL);
     uv_close((uv_handle_t *)&srv->stats_timer, NULL);
     uv_close((uv_handle_t *)&srv->drain_timer, NULL);
     uv_close((uv_handle_t *)&srv->index_timer, NULL);

@@ -46,6 +46,7 @@ typedef struct pr_listener {
     int is_unix;
     char *unlink_path;        /* socket file we created, removed at exit */
     char name[300];           /* for logs: "unix:/run/...", "tcp:127.0.0.1:8080" */
+    int deferred;             /* a connection waits to be accepted next turn */
     struct pr_listener *next;
 } pr_listener;
 
@@ -73,6 +74,9 @@ struct pr_server {
     uv_timer_t index_timer;   /* watches the index for changes */
     uint64_t reopen_error_logged; /* uv_now() of the last such line */
     pr_job *inflight;         /* cacheable queries a worker is answering */
+    uv_check_t accept_check;  /* after each poll: accept what was deferred */
+    uv_idle_t accept_idle;    /* no blocking poll while some are deferred */
+    int accepts;              /* connections accepted this loop turn */
     pr_recorder *recorder;    /* search analytics; NULL when off */
 };
 

@@ -25,7 +25,7 @@ const pr_web_asset *pr_web_asset_find(const char *path, size_t len)
 #define CSP "Content-Security-Policy: default-src 'self'; script-src 'self'; " \
             "style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; " \
             "form-action 'self'; frame-ancestors 'self'\r\n"
-#define COMMON "X-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n"
+#define COMMON "Referrer-Policy: same-origin\r\n"
 
 const char *pr_web_asset_headers(const pr_web_asset *a)
 {

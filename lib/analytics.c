@@ -97,6 +97,18 @@ static void put_folded(struct buf *b, const char *q)
     free(f);
 }
 
+/* Cut S (LEN bytes) to PR_ANALYTICS_QUERY_MAX bytes, at a UTF-8 character
+ * boundary: a visitor's 1 KiB query must not cost 1 KiB on disk each day. */
+static void cut_query(char *s, size_t len)
+{
+    size_t n = PR_ANALYTICS_QUERY_MAX;
+    if (len <= n)
+        return;
+    while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+        n--;
+    s[n] = '\0';
+}
+
 /* key:value, quoted when the value has a space or a quote. */
 static void put_filter(struct buf *b, const char *key, const char *v)
 {
@@ -134,6 +146,7 @@ char *pr_analytics_normalize(const char *q, const char *collection, const char *
         free(b.s);
         return NULL;
     }
+    cut_query(b.s, b.len);
     return b.s;
 }
 
@@ -141,7 +154,11 @@ char *pr_analytics_normalize(const char *q, const char *collection, const char *
 
 struct pr_analytics {
     sqlite3 *db;
-    sqlite3_stmt *add;
+    sqlite3_stmt *add;    /* insert or count one more */
+    sqlite3_stmt *bump;   /* count one more, never insert */
+    sqlite3_stmt *rows;   /* distinct queries of a day */
+    char day[16];         /* the day ROWS_TODAY counts */
+    long rows_today;
 };
 
 static int db_error(sqlite3 *db, pr_error *err, const char *what)
@@ -158,12 +175,22 @@ pr_analytics *pr_analytics_open(const char *path, pr_error *err)
     }
     if (sqlite3_open_v2(path, &a->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) ||
         sqlite3_busy_timeout(a->db, 2000) ||
-        sqlite3_exec(a->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; " SCHEMA,
+        /* Small checkpoints, and the WAL cut back after each: the file
+         * must not grow with the traffic, only with distinct searches. */
+        sqlite3_exec(a->db,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     " PRAGMA wal_autocheckpoint=64; PRAGMA journal_size_limit=262144; " SCHEMA,
                      NULL, NULL, NULL) ||
+        sqlite3_prepare_v2(a->db,
+                           "UPDATE searches SET count = count + 1, hits = ?3"
+                           " WHERE day = ?1 AND query = ?2",
+                           -1, &a->bump, NULL) ||
+        sqlite3_prepare_v2(a->db, "SELECT count(*) FROM searches WHERE day = ?", -1, &a->rows,
+                           NULL) ||
         sqlite3_prepare_v2(a->db,
                            "INSERT INTO searches(day, query, count, hits) VALUES(?, ?, 1, ?)"
                            " ON CONFLICT(day, query) DO UPDATE SET count = count + 1,"
-                           " hits = excluded.hits",
+                           " hits = excluded.hits RETURNING count",
                            -1, &a->add, NULL)) {
         db_error(a->db, err, path);
         pr_analytics_close(a);
@@ -172,18 +199,43 @@ pr_analytics *pr_analytics_open(const char *path, pr_error *err)
     return a;
 }
 
+/* Start counting DAY's distinct queries from what the file holds. */
+static int count_day(pr_analytics *a, const char *day)
+{
+    int rc;
+    sqlite3_bind_text(a->rows, 1, day, -1, SQLITE_TRANSIENT);
+    rc = sqlite3_step(a->rows);
+    a->rows_today = rc == SQLITE_ROW ? (long)sqlite3_column_int64(a->rows, 0) : 0;
+    sqlite3_reset(a->rows);
+    if (rc != SQLITE_ROW)
+        return -1;
+    snprintf(a->day, sizeof a->day, "%s", day);
+    return 0;
+}
+
 int pr_analytics_add(pr_analytics *a, time_t when, const char *query, long hits, pr_error *err)
 {
     char day[16];
     struct tm tm;
     int rc;
+    sqlite3_stmt *st;
     gmtime_r(&when, &tm);
     strftime(day, sizeof day, "%Y-%m-%d", &tm);
-    sqlite3_bind_text(a->add, 1, day, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(a->add, 2, query, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(a->add, 3, hits);
-    rc = sqlite3_step(a->add);
-    sqlite3_reset(a->add);
+    if (strcmp(day, a->day) != 0 && count_day(a, day) < 0)
+        return db_error(a->db, err, "counting a day's searches");
+    /* Past the day's cap, searches already seen are still counted; new
+     * ones are not, so a flood of unique queries has a bounded cost. */
+    st = a->rows_today < PR_ANALYTICS_MAX_PER_DAY ? a->add : a->bump;
+    sqlite3_bind_text(st, 1, day, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, query, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 3, hits);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) { /* RETURNING count: 1 when the row is new */
+        if (sqlite3_column_int64(st, 0) == 1)
+            a->rows_today++;
+        rc = sqlite3_step(st);
+    }
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : db_error(a->db, err, "recording a search");
 }
 
@@ -206,6 +258,8 @@ void pr_analytics_close(pr_analytics *a)
 {
     if (!a) return;
     sqlite3_finalize(a->add);
+    sqlite3_finalize(a->bump);
+    sqlite3_finalize(a->rows);
     sqlite3_close(a->db);
     free(a);
 }

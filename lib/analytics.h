@@ -22,12 +22,20 @@
  */
 char *pr_analytics_default_path(const char *db);
 
+/* What a flood of unique searches can cost: a stored query is cut to
+ * PR_ANALYTICS_QUERY_MAX bytes, and past PR_ANALYTICS_MAX_PER_DAY distinct
+ * queries in a day only those already seen that day are still counted
+ * (about 3 MB a day at worst). */
+#define PR_ANALYTICS_QUERY_MAX 256
+#define PR_ANALYTICS_MAX_PER_DAY 10000
+
 /*
  * The normalised form of a search: Q folded (lower case, no diacritics,
  * typographic apostrophes as '), whitespace collapsed, then its filters
  * in a fixed order in the query language's syntax (`collection:x`,
  * `category:"y z"`, `tag:t`, `year:2021` for a whole year, else `after:`
- * and `before:`). Any argument may be NULL. Malloc'd; NULL when empty
+ * and `before:`), cut to PR_ANALYTICS_QUERY_MAX bytes at a character
+ * boundary. Any argument may be NULL. Malloc'd; NULL when empty
  * (nothing worth counting) or out of memory.
  */
 char *pr_analytics_normalize(const char *q, const char *collection, const char *category,

@@ -220,6 +220,11 @@ static int sync_analysis_version(sqlite3 *db, const char *path, pr_error *err)
 static int configure_writer(sqlite3 *db, const char *path, pr_error *err)
 {
     char *msg = NULL;
+    int persist = 1;
+
+    /* Keep -wal and -shm when we close, so a daemon that may not write in
+     * the index's folder can still open it read-only. */
+    sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 
     /* WAL lets the daemon keep reading the previous state while a run
      * writes; synchronous=NORMAL is durable at each checkpoint and cannot

@@ -59,9 +59,31 @@ void pr_search_request_init(pr_search_request *req)
     req->distinct = 1;
 }
 
+/* JSON text safe to embed: '<', '>' and '&' only occur inside strings,
+ * where \u003c, \u003e, \u0026 mean the same characters. */
 char *pr_json_dump(const json_t *json)
 {
-    return json_dumps(json, PR_JSON_FLAGS);
+    char *s = json_dumps(json, PR_JSON_FLAGS), *out, *o;
+    size_t n = 0;
+    if (!s)
+        return NULL;
+    for (const char *p = s; *p; p++)
+        n += (*p == '<' || *p == '>' || *p == '&') ? 6 : 1;
+    if (!(out = malloc(n + 1))) {
+        free(s);
+        return NULL;
+    }
+    o = out;
+    for (const char *p = s; *p; p++) {
+        if (*p == '<' || *p == '>' || *p == '&') {
+            o += sprintf(o, "\\u%04x", (unsigned)*p);
+        } else {
+            *o++ = *p;
+        }
+    }
+    *o = '\0';
+    free(s);
+    return out;
 }
 
 json_t *pr_json_text(const char *s, size_t n)

@@ -35,7 +35,7 @@ check_match "two Content-Lengths are 400" "$out" '^HTTP/1.1 400 '
 out=$(printf 'GET /health HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\nGARBAGE' | raw 127.0.0.1 "$PORT" 2)
 check_match "an Upgrade request is answered, then closed" "$out" $'^HTTP/1.1 200 OK\r\n.*Connection: close'
 out=$(printf 'HEAD /health HTTP/1.1\r\nHost: x\r\n\r\n\x01' | raw 127.0.0.1 "$PORT" 2)
-check_match "garbage after a HEAD request: its 400 has the body its length says" "$out" $'Content-Length: 88\r\nConnection: close\r\n\r\n\\{"error":\\{"code":"bad_request","message":"malformed HTTP request: invalid HTTP method"\\}\\}$'
+check_match "garbage after a HEAD request: its 400 has the body its length says" "$out" $'Content-Length: 88\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n\\{"error":\\{"code":"bad_request","message":"malformed HTTP request: invalid HTTP method"\\}\\}$'
 out=$(printf 'HEAD /search?q=%s HTTP/1.1\r\nHost: x\r\n\r\n' "$(head -c 5000 /dev/zero | tr '\0' a)" | raw 127.0.0.1 "$PORT" 2)
 # ($(...) drops the final newline of the blank line that ends the head)
 check_match "an error answer to a HEAD request has no body" "$out" $'^HTTP/1.1 414 URI Too Long\r\n.*Connection: close\r\n\r$'
