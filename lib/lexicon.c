@@ -67,52 +67,33 @@ static char *display_form(const char *w, int len)
     return pr_buf_take(&b);
 }
 
-typedef struct word_cut {
-    strmap *cache;   /* word as written -> folded (key) + form (aux); may be NULL */
-    pr_word_fn fn;
-    void *ctx;
-} word_cut;
+/*
+ * Call SPAN(CTX, START, END) for each word of TEXT: a run of letters,
+ * marks and digits of at least two characters, with a letter and no
+ * digit. ASCII is classified here (its categories are plain), the rest by
+ * utf8proc.
+ */
+typedef int (*span_fn)(void *ctx, const char *text, int start, int end);
 
-static int emit_word(word_cut *c, const char *text, int start, int end)
-{
-    strmap_entry *e = c->cache ? strmap_find(c->cache, text + start, (size_t)(end - start)) : NULL;
-    char *folded, *form;
-    int added, rc;
-
-    if (e)
-        return c->fn(c->ctx, e->aux, e->aux + strlen(e->aux) + 1, start, end);
-    folded = fr_fold(text + start, end - start);
-    form = display_form(text + start, end - start);
-    if (!folded || !form) {
-        free(folded);
-        free(form);
-        return -1;
-    }
-    rc = c->fn(c->ctx, folded, form, start, end);
-    if (c->cache && (e = strmap_put(c->cache, text + start, (size_t)(end - start), &added))) {
-        size_t fl = strlen(folded), ml = strlen(form);
-        char *aux = malloc(fl + ml + 2); /* "folded\0form\0" */
-        if (aux) {
-            memcpy(aux, folded, fl + 1);
-            memcpy(aux + fl + 1, form, ml + 1);
-            free(e->aux);
-            e->aux = aux;
-        }
-    }
-    free(folded);
-    free(form);
-    return rc;
-}
-
-static int cut_words(const char *text, int len, word_cut *c)
+static int cut_words(const char *text, int len, span_fn span, void *ctx)
 {
     const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text;
     int i = 0, start = -1, nchars = 0, letter = 0, digit = 0, rc;
     utf8proc_int32_t cp;
 
     while (i <= len) {
-        utf8proc_ssize_t k = i < len ? utf8proc_iterate(u + i, len - i, &cp) : 0;
-        int l = 0, d = 0, in = k > 0 && is_word_char(cp, &l, &d);
+        utf8proc_ssize_t k;
+        int l = 0, d = 0, in;
+        if (i < len && u[i] < 0x80) {
+            unsigned char c = u[i];
+            k = 1;
+            l = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
+            d = c >= '0' && c <= '9';
+            in = l || d;
+        } else {
+            k = i < len ? utf8proc_iterate(u + i, len - i, &cp) : 0;
+            in = k > 0 && is_word_char(cp, &l, &d);
+        }
         if (in) {
             if (start < 0) {
                 start = i;
@@ -124,8 +105,7 @@ static int cut_words(const char *text, int len, word_cut *c)
             i += (int)k;
             continue;
         }
-        if (start >= 0 && nchars >= 2 && letter && !digit &&
-            (rc = emit_word(c, text, start, i)) != 0)
+        if (start >= 0 && nchars >= 2 && letter && !digit && (rc = span(ctx, text, start, i)) != 0)
             return rc;
         start = -1;
         i += k > 0 ? (int)k : 1;
@@ -133,11 +113,213 @@ static int cut_words(const char *text, int len, word_cut *c)
     return 0;
 }
 
+typedef struct word_call {
+    pr_word_fn fn;
+    void *ctx;
+} word_call;
+
+static int fold_and_call(void *ctx, const char *text, int start, int end)
+{
+    word_call *c = ctx;
+    char *folded = fr_fold(text + start, end - start);
+    char *form = display_form(text + start, end - start);
+    int rc = folded && form ? c->fn(c->ctx, folded, form, start, end) : -1;
+
+    free(folded);
+    free(form);
+    return rc;
+}
+
 int pr_words(const char *text, int len, pr_word_fn fn, void *ctx)
 {
-    word_cut c = {NULL, fn, ctx};
+    word_call c = {fn, ctx};
 
-    return text && len > 0 ? cut_words(text, len, &c) : 0;
+    return text && len > 0 ? cut_words(text, len, fold_and_call, &c) : 0;
+}
+
+static uint64_t fnv(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;
+
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+/* ---- the lexer: words with a cache of their folded forms ------------------- */
+
+/* A word as written -> its folded and display forms. BLOCK holds the word
+ * as written, then folded, then form, each NUL-terminated; blocks never
+ * move, so pr_word values point into them until the cache is reset. */
+typedef struct lex_entry {
+    uint64_t h;     /* hash of the word as written */
+    char *block;    /* NULL: empty slot */
+    int rlen, flen, mlen, stop;
+    uint64_t fh;    /* fnv(folded) */
+} lex_entry;
+
+enum { LEX_MAX_ENTRIES = 1 << 20 }; /* reset beyond this (between texts) */
+
+struct pr_lexer {
+    lex_entry *v;
+    size_t cap, len;
+    pr_word *words;     /* the words of the texts being cut */
+    int nwords, capwords;
+    /* per page: folded words seen (open addressing, stamped) */
+    struct seen_slot { uint64_t h; const char *folded; unsigned gen; } *seen;
+    size_t seen_cap;
+    unsigned gen;
+    int oom;
+};
+
+pr_lexer *pr_lexer_new(void)
+{
+    return calloc(1, sizeof(pr_lexer));
+}
+
+static void lexer_reset(pr_lexer *lx)
+{
+    size_t i;
+
+    for (i = 0; i < lx->cap; i++)
+        free(lx->v[i].block);
+    if (lx->v)
+        memset(lx->v, 0, lx->cap * sizeof *lx->v);
+    lx->len = 0;
+}
+
+void pr_lexer_free(pr_lexer *lx)
+{
+    if (!lx)
+        return;
+    lexer_reset(lx);
+    free(lx->v);
+    free(lx->words);
+    free(lx->seen);
+    free(lx);
+}
+
+static uint64_t hash_bytes(const char *p, int n)
+{
+    uint64_t h = 1469598103934665603ULL;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int lexer_grow(pr_lexer *lx)
+{
+    size_t cap = lx->cap ? lx->cap * 2 : 4096, i, j;
+    lex_entry *v = calloc(cap, sizeof *v);
+
+    if (!v)
+        return -1;
+    for (i = 0; i < lx->cap; i++) {
+        if (!lx->v[i].block)
+            continue;
+        for (j = lx->v[i].h & (cap - 1); v[j].block; j = (j + 1) & (cap - 1))
+            ;
+        v[j] = lx->v[i];
+    }
+    free(lx->v);
+    lx->v = v;
+    lx->cap = cap;
+    return 0;
+}
+
+/* The cache entry of the word TEXT[start, end), made on a miss. */
+static const lex_entry *lexer_entry(pr_lexer *lx, const char *w, int n)
+{
+    uint64_t h = hash_bytes(w, n);
+    lex_entry *e;
+    char *folded, *form;
+    size_t i;
+
+    if ((lx->len + 1) * 2 > lx->cap && lexer_grow(lx) != 0)
+        return NULL;
+    for (i = h & (lx->cap - 1); lx->v[i].block; i = (i + 1) & (lx->cap - 1))
+        if (lx->v[i].h == h && lx->v[i].rlen == n && !memcmp(lx->v[i].block, w, (size_t)n))
+            return &lx->v[i];
+    e = &lx->v[i];
+    folded = fr_fold(w, n);
+    form = display_form(w, n);
+    if (folded && form) {
+        int flen = (int)strlen(folded), mlen = (int)strlen(form);
+        e->block = malloc((size_t)n + (size_t)flen + (size_t)mlen + 3);
+        if (e->block) {
+            memcpy(e->block, w, (size_t)n);
+            e->block[n] = '\0';
+            memcpy(e->block + n + 1, folded, (size_t)flen + 1);
+            memcpy(e->block + n + 1 + flen + 1, form, (size_t)mlen + 1);
+            e->h = h;
+            e->rlen = n;
+            e->flen = flen;
+            e->mlen = mlen;
+            e->stop = fr_is_stopword(folded, flen);
+            e->fh = fnv(folded);
+            lx->len++;
+        }
+    }
+    free(folded);
+    free(form);
+    return e->block ? e : NULL;
+}
+
+static int lexer_span(void *ctx, const char *text, int start, int end)
+{
+    pr_lexer *lx = ctx;
+    const lex_entry *e = lexer_entry(lx, text + start, end - start);
+    pr_word *w;
+
+    if (!e)
+        return lx->oom = -1;
+    if (lx->nwords == lx->capwords) {
+        int cap = lx->capwords ? lx->capwords * 2 : 1024;
+        pr_word *nv = realloc(lx->words, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return lx->oom = -1;
+        lx->words = nv;
+        lx->capwords = cap;
+    }
+    w = &lx->words[lx->nwords++];
+    w->start = start;
+    w->end = end;
+    w->folded = e->block + e->rlen + 1;
+    w->form = w->folded + e->flen + 1;
+    w->flen = e->flen;
+    w->mlen = e->mlen;
+    w->stop = e->stop;
+    w->fh = e->fh;
+    return 0;
+}
+
+/* Cut TEXT and append its words to lx->words; -1 out of memory. */
+static int lexer_cut(pr_lexer *lx, const char *text, int len)
+{
+    if (!text || len <= 0)
+        return 0;
+    return cut_words(text, len, lexer_span, lx) ? -1 : 0;
+}
+
+/* Non-zero the first time this page meets the folded word W. */
+static int first_on_page(pr_lexer *lx, const pr_word *w)
+{
+    size_t i;
+
+    for (i = w->fh & (lx->seen_cap - 1); lx->seen[i].gen == lx->gen;
+         i = (i + 1) & (lx->seen_cap - 1))
+        if (lx->seen[i].h == w->fh && !strcmp(lx->seen[i].folded, w->folded))
+            return 0;
+    lx->seen[i].gen = lx->gen;
+    lx->seen[i].h = w->fh;
+    lx->seen[i].folded = w->folded;
+    return 1;
 }
 
 /* ---- SimHash ---------------------------------------------------------------- */
@@ -402,7 +584,17 @@ typedef struct fp {
     sqlite3_int64 id;
     uint64_t h;
     uint8_t band;
+    int has_h;     /* the page has a fingerprint */
+    char *title;   /* fr_fold()ed */
 } fp;
+
+static int cmp_title(const void *pa, const void *pb)
+{
+    const fp *a = pa, *b = pb;
+    int c = strcmp(a->title, b->title);
+
+    return c ? c : (a->id < b->id ? -1 : a->id > b->id);
+}
 
 static int cmp_band(const void *pa, const void *pb)
 {
@@ -420,9 +612,35 @@ static int find_root(int *parent, int i)
     return i;
 }
 
+static void join(int *parent, int a, int b)
+{
+    int ra = find_root(parent, a), rb = find_root(parent, b);
+
+    if (ra != rb)
+        parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
+}
+
+/* Pages with the same folded title are the same page published twice
+ * (the search shows them once, whatever their dates). ALL[].id is
+ * replaced by the index into ALL, BAND is scratch. */
+static void join_titles(fp *all, fp *band, int n, int *parent)
+{
+    int i, j;
+
+    for (i = 0; i < n; i++) {
+        band[i] = all[i];
+        band[i].id = i;
+    }
+    qsort(band, (size_t)n, sizeof *band, cmp_title);
+    for (i = 0; i < n; i = j)
+        for (j = i + 1; j < n && !strcmp(band[j].title, band[i].title); j++)
+            join(parent, (int)band[i].id, (int)band[j].id);
+}
+
 /*
- * Pages whose fingerprints differ in at most PR_SIMHASH_MAX_BITS (7) bits:
- * with 8 bands of 8 bits, two such fingerprints agree on a whole band
+ * Duplicate groups: pages with the same folded title, and pages whose
+ * fingerprints differ in at most PR_SIMHASH_MAX_BITS (7) bits: with 8
+ * bands of 8 bits, two such fingerprints agree on a whole band
  * (pigeonhole), so only pages sharing a band value are compared.
  * Connected pages form a group named by its smallest page id.
  */
@@ -432,8 +650,8 @@ static int regroup(sqlite3 *db, pr_error *err)
     fp *all = NULL, *band = NULL;
     int *parent = NULL, n = 0, cap = 0, b, i, j, rc = -1;
 
-    if (sqlite3_prepare_v2(db, "SELECT id, simhash FROM documents WHERE simhash IS NOT NULL"
-                               " ORDER BY id", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id, simhash, title FROM documents ORDER BY id", -1, &st,
+                           NULL) != SQLITE_OK)
         goto done;
     while (sqlite3_step(st) == SQLITE_ROW) {
         if (n == cap) {
@@ -443,7 +661,12 @@ static int regroup(sqlite3 *db, pr_error *err)
             all = nv;
         }
         all[n].id = sqlite3_column_int64(st, 0);
-        all[n++].h = (uint64_t)sqlite3_column_int64(st, 1);
+        all[n].has_h = sqlite3_column_type(st, 1) != SQLITE_NULL;
+        all[n].h = (uint64_t)sqlite3_column_int64(st, 1);
+        all[n].title = fr_fold((const char *)sqlite3_column_text(st, 2),
+                               sqlite3_column_bytes(st, 2));
+        if (!all[n++].title)
+            goto done;
     }
     parent = malloc((size_t)(n ? n : 1) * sizeof *parent);
     band = malloc((size_t)(n ? n : 1) * sizeof *band);
@@ -451,23 +674,22 @@ static int regroup(sqlite3 *db, pr_error *err)
         goto done;
     for (i = 0; i < n; i++)
         parent[i] = i;
+    join_titles(all, band, n, parent);
     for (b = 0; b < 8; b++) {
-        for (i = 0; i < n; i++) {
-            band[i] = all[i];
-            band[i].band = (uint8_t)(all[i].h >> (8 * b));
-            band[i].id = i; /* index into all */
-        }
-        qsort(band, (size_t)n, sizeof *band, cmp_band);
-        for (i = 0; i < n; i = j)
-            for (j = i + 1; j < n && band[j].band == band[i].band; j++) {
+        int m = 0;
+        for (i = 0; i < n; i++)
+            if (all[i].has_h) {
+                band[m] = all[i];
+                band[m].band = (uint8_t)(all[i].h >> (8 * b));
+                band[m++].id = i; /* index into all */
+            }
+        qsort(band, (size_t)m, sizeof *band, cmp_band);
+        for (i = 0; i < m; i = j)
+            for (j = i + 1; j < m && band[j].band == band[i].band; j++) {
                 int k;
                 for (k = i; k < j; k++)
-                    if (__builtin_popcountll(band[k].h ^ band[j].h) <= PR_SIMHASH_MAX_BITS) {
-                        int ra = find_root(parent, (int)band[k].id);
-                        int rb = find_root(parent, (int)band[j].id);
-                        if (ra != rb)
-                            parent[ra > rb ? ra : rb] = ra < rb ? ra : rb;
-                    }
+                    if (__builtin_popcountll(band[k].h ^ band[j].h) <= PR_SIMHASH_MAX_BITS)
+                        join(parent, (int)band[k].id, (int)band[j].id);
             }
     }
     if (sqlite3_exec(db, "DELETE FROM doc_dups", NULL, NULL, NULL) != SQLITE_OK ||
@@ -493,6 +715,8 @@ done:
         pr_error_set(err, 0, 0, "index write failed (duplicates): %s", sqlite3_errmsg(db));
     sqlite3_finalize(st);
     sqlite3_finalize(ins);
+    for (i = 0; i < n; i++)
+        free(all[i].title);
     free(all);
     free(band);
     free(parent);

@@ -157,8 +157,23 @@ static void clear_cache(pr_searcher *s)
         memset(&s->cache[i], 0, sizeof s->cache[i]);
     }
     s->vocab_ready = 0;
-    pr_lexicon_free(s->lex); /* another connection: load it again */
+    pr_lexicon_free(s->lex); /* another connection: load them again */
     s->lex = NULL;
+    pr_docs_free(s->docs);
+    s->docs = NULL;
+}
+
+long long pr_searcher_data_version(pr_searcher *s)
+{
+    pr_error err;
+    sqlite3_stmt *st = pr_searcher_stmt(s, "PRAGMA data_version", &err);
+    long long v = -1;
+
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    if (st)
+        sqlite3_reset(st);
+    return v;
 }
 
 sqlite3_stmt *pr_searcher_stmt(pr_searcher *s, const char *sql, pr_error *err)
@@ -385,34 +400,42 @@ int pr_searcher_stats(pr_searcher *s, long long *documents, long long *index_mti
 
 /* ---- step 2: the match set ---------------------------------------------- */
 
+/*
+ * One matching page. Its date and duplicate group come from the
+ * searcher's page table (search_docs.c), not from SQL: a broad query
+ * matches tens of thousands of pages, and the SQL join to `documents`
+ * cost a b-tree descent into rows of several KB for each.
+ */
 typedef struct match_row {
     sqlite3_int64 id;
     double bm25;     /* -bm25(): larger is better */
     double rank;     /* what the order uses */
-    sqlite3_int64 date_ts;
-    int dated;
-    char *key;       /* fr_fold(title): pages with the same one are duplicates */
-    sqlite3_int64 grp; /* near-identical bodies (doc_dups), or 0 */
+    sqlite3_int64 date_ts; /* PR_DOCS_UNDATED when none */
+    sqlite3_int64 grp; /* duplicate group (doc_dups), or 0 */
+    int doc;         /* index in the page table, -1 if unknown */
     int title_start; /* the title starts with the query's words */
     int title_cover; /* the title holds every required part of the query */
-    int dup_of;      /* index of the hit this page is folded into, or -1 */
-    int dup_next;    /* next page folded into the same hit, or -1 */
-    int dup_tail;    /* on a hit: its last folded page, or -1 */
+    int dup_next;    /* on a hit: the next page folded into it, or -1 */
 } match_row;
+
+/* A hit: the group of pages shown as one (or one page), placed by its
+ * best-ranked page and shown as its newest. */
+typedef struct hit {
+    double rank;     /* of the best page: the order */
+    sqlite3_int64 date_ts, id;
+    int shown;       /* row shown */
+} hit;
 
 typedef struct match_set {
     match_row *v;
     int n, cap;
-    int *hits;       /* indexes of the rows shown as hits, in order */
+    hit *hits;       /* every hit; the first nordered in result order */
     int nhits;       /* the result's total */
+    int nordered;
 } match_set;
 
 static void match_set_free(match_set *m)
 {
-    int i;
-
-    for (i = 0; i < m->n; i++)
-        free(m->v[i].key);
     free(m->v);
     free(m->hits);
     memset(m, 0, sizeof *m);
@@ -448,73 +471,102 @@ static void bind_real(binds *b, double d)
     }
 }
 
-static const char *facet_kind_name(pr_filter_kind k)
+static int is_date_filter(const pr_filter *f)
 {
-    switch (k) {
-    case PR_FILTER_TAG: return "tag";
-    case PR_FILTER_CATEGORY: return "category";
-    default: return "collection";
-    }
+    return f->kind == PR_FILTER_AFTER || f->kind == PR_FILTER_BEFORE;
 }
 
-/* WHERE clauses of the filters; values are bound, never spliced. */
-static void add_filter_sql(pr_buf *sql, binds *b, const pr_query *q)
+static int has_date_filter(const pr_query *q)
 {
-    int i;
+    for (int i = 0; i < q->nfilters; i++)
+        if (is_date_filter(&q->filters[i]))
+            return 1;
+    return 0;
+}
 
-    for (i = 0; i < q->nfilters; i++) {
+/* WHERE clauses of the date filters; values are bound, never spliced.
+ * Facet filters are checked on the page table (match_filters). */
+static void add_date_sql(pr_buf *sql, binds *b, const pr_query *q)
+{
+    for (int i = 0; i < q->nfilters; i++) {
         const pr_filter *f = &q->filters[i];
-        switch (f->kind) {
-        case PR_FILTER_AFTER:
-            pr_buf_adds(sql, " AND d.date >= ?");
-            bind_text(b, f->value);
-            break;
-        case PR_FILTER_BEFORE:
-            pr_buf_adds(sql, " AND d.date <= ?");
-            bind_text(b, f->value);
-            break;
-        default:
-            pr_buf_adds(sql, f->negated ? " AND NOT EXISTS" : " AND EXISTS");
-            pr_buf_adds(sql, " (SELECT 1 FROM doc_facets f WHERE f.kind = ? AND f.folded = ?"
-                             " AND f.doc_id = d.id)");
-            bind_text(b, facet_kind_name(f->kind));
-            bind_text(b, f->value);
-        }
+        if (!is_date_filter(f))
+            continue;
+        pr_buf_adds(sql, f->kind == PR_FILTER_AFTER ? " AND d.date >= ?" : " AND d.date <= ?");
+        bind_text(b, f->value);
     }
 }
 
 /* The SQL of the match set and its bound values. MATCH_EXPR is kept
- * alive by the caller. */
+ * alive by the caller. Columns: id, score, title_start, title_cover. */
 static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match_expr,
                             pr_buf *sql, binds *b)
 {
     int i;
 
     if (match_expr) {
-        pr_buf_adds(sql, "SELECT d.id, -bm25(fts");
+        pr_buf_adds(sql, "SELECT fts.rowid, -bm25(fts");
         for (i = 0; i < PR_NCOLS; i++) {
             pr_buf_adds(sql, ", ?");
             bind_real(b, s->cfg.weights[i]);
         }
-        pr_buf_adds(sql, "), d.date_ts, d.title, g.grp, title_start(fts, ?), title_cover(fts, ?)"
-                         " FROM fts JOIN documents d"
-                         " ON d.id = fts.rowid LEFT JOIN doc_dups g ON g.doc_id = d.id"
-                         " WHERE fts MATCH ?");
+        pr_buf_adds(sql, "), title_start(fts, ?), title_cover(fts, ?) FROM fts");
         bind_int(b, (sqlite3_int64)q->literal_phrases);
         bind_text(b, q->phrase_groups);
+        if (has_date_filter(q))
+            pr_buf_adds(sql, " JOIN documents d ON d.id = fts.rowid");
+        pr_buf_adds(sql, " WHERE fts MATCH ?");
         bind_text(b, match_expr);
     } else {
-        pr_buf_adds(sql, "SELECT d.id, 0.0, d.date_ts, d.title, g.grp, 0, 0 FROM documents d"
-                         " LEFT JOIN doc_dups g ON g.doc_id = d.id WHERE 1");
+        pr_buf_adds(sql, "SELECT d.id, 0.0, 0, 0 FROM documents d WHERE 1");
         if (q->exclude) {
             pr_buf_adds(sql, " AND d.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)");
             bind_text(b, q->exclude);
         }
     }
-    add_filter_sql(sql, b, q);
+    add_date_sql(sql, b, q);
 }
 
-static int push_row(match_set *m, sqlite3_stmt *st)
+/* A facet filter resolved on the page table: pages must (or, negated,
+ * must not) have a form of GROUP; GROUP -1: no page has the value. */
+typedef struct facet_filter {
+    int group, negated;
+} facet_filter;
+
+static int facet_of_filter(pr_filter_kind k)
+{
+    switch (k) {
+    case PR_FILTER_TAG: return PR_FACET_TAG;
+    case PR_FILTER_CATEGORY: return PR_FACET_CATEGORY;
+    default: return PR_FACET_COLLECTION;
+    }
+}
+
+static int resolve_filters(const search_docs *d, const pr_query *q, facet_filter *out)
+{
+    int n = 0;
+
+    for (int i = 0; i < q->nfilters; i++) {
+        const pr_filter *f = &q->filters[i];
+        if (is_date_filter(f))
+            continue;
+        out[n].group = pr_docs_find_group(d, facet_of_filter(f->kind), f->value);
+        out[n++].negated = f->negated;
+    }
+    return n;
+}
+
+static int passes(const search_docs *d, int doc, const facet_filter *ff, int nff)
+{
+    for (int i = 0; i < nff; i++) {
+        int has = ff[i].group >= 0 && pr_docs_has_group(d, doc, ff[i].group);
+        if (has == ff[i].negated)
+            return 0;
+    }
+    return 1;
+}
+
+static int push_row(match_set *m, const search_docs *d, sqlite3_stmt *st)
 {
     match_row *r;
 
@@ -529,17 +581,12 @@ static int push_row(match_set *m, sqlite3_stmt *st)
     r = &m->v[m->n++];
     r->id = sqlite3_column_int64(st, 0);
     r->bm25 = sqlite3_column_double(st, 1);
-    r->dated = sqlite3_column_type(st, 2) != SQLITE_NULL;
-    r->date_ts = r->dated ? sqlite3_column_int64(st, 2) : 0;
-    r->dup_of = r->dup_next = r->dup_tail = -1;
-    r->grp = sqlite3_column_type(st, 4) == SQLITE_NULL ? 0 : sqlite3_column_int64(st, 4);
-    r->title_start = sqlite3_column_int(st, 5);
-    r->title_cover = sqlite3_column_int(st, 6);
-    r->key = fr_fold((const char *)sqlite3_column_text(st, 3), sqlite3_column_bytes(st, 3));
-    if (!r->key) {
-        m->n--;
-        return -1;
-    }
+    r->title_start = sqlite3_column_int(st, 2);
+    r->title_cover = sqlite3_column_int(st, 3);
+    r->doc = pr_docs_index(d, r->id);
+    r->date_ts = pr_docs_date(d, r->doc);
+    r->grp = pr_docs_group(d, r->doc);
+    r->dup_next = -1;
     r->rank = r->bm25;
     return 0;
 }
@@ -551,9 +598,18 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
     binds b;
     sqlite3_stmt *st;
     pr_search_status status = PR_SEARCH_OK;
-    int i, rc;
+    search_docs *d;
+    facet_filter *ff;
+    int i, rc, nff;
 
     memset(m, 0, sizeof *m);
+    if (!(d = pr_docs_get(s, err)))
+        return PR_SEARCH_ERROR;
+    if (!(ff = malloc(((size_t)q->nfilters + 1) * sizeof *ff))) {
+        pr_error_set(err, 0, 0, "out of memory");
+        return PR_SEARCH_ERROR;
+    }
+    nff = resolve_filters(d, q, ff);
     b.n = 0;
     pr_buf_init(&sql);
     pr_buf_init(&expr);
@@ -588,7 +644,9 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
             sqlite3_bind_double(st, i + 1, b.v[i].d);
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (push_row(m, st) != 0) {
+        if (nff && !passes(d, pr_docs_index(d, sqlite3_column_int64(st, 0)), ff, nff))
+            continue;
+        if (push_row(m, d, st) != 0) {
             status = PR_SEARCH_ERROR;
             pr_error_set(err, 0, 0, "out of memory");
             break;
@@ -599,6 +657,7 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
 done:
+    free(ff);
     pr_buf_free(&sql);
     pr_buf_free(&expr);
     return status;
@@ -627,7 +686,7 @@ static int cmp_lit(const void *pa, const void *pb)
 
 static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
 {
-    lit_row *lit = NULL, key, *hit;
+    lit_row *lit = NULL, key, *found;
     size_t n = 0, cap = 0;
     sqlite3_stmt *st;
     pr_error err;
@@ -655,24 +714,36 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
     sqlite3_reset(st);
     for (i = 0; i < m->n; i++) {
         key.id = m->v[i].id;
-        hit = n ? bsearch(&key, lit, n, sizeof *lit, cmp_lit) : NULL;
+        found = n ? bsearch(&key, lit, n, sizeof *lit, cmp_lit) : NULL;
         double via = m->v[i].bm25 * s->cfg.expansion_factor; /* found only so */
-        m->v[i].bm25 = hit ? hit->bm25 : via;
+        m->v[i].bm25 = found ? found->bm25 : via;
     }
     free(lit);
 }
 
 /* ---- step 3: order -------------------------------------------------------- */
 
-static int cmp_rows(const void *pa, const void *pb)
+/* Better first: higher rank, then newer, then the smaller id. */
+static int cmp_order(double ra, sqlite3_int64 da, sqlite3_int64 ia, double rb, sqlite3_int64 db,
+                     sqlite3_int64 ib)
 {
-    const match_row *a = pa, *b = pb;
+    if (ra != rb)
+        return ra > rb ? -1 : 1;
+    if (da != db)
+        return da > db ? -1 : 1;
+    return ia < ib ? -1 : ia > ib;
+}
 
-    if (a->rank != b->rank)
-        return a->rank > b->rank ? -1 : 1;
-    if (a->date_ts != b->date_ts)
-        return a->date_ts > b->date_ts ? -1 : 1;
-    return a->id < b->id ? -1 : a->id > b->id;
+static int cmp_rows(const match_row *a, const match_row *b)
+{
+    return cmp_order(a->rank, a->date_ts, a->id, b->rank, b->date_ts, b->id);
+}
+
+static int cmp_hits(const void *pa, const void *pb)
+{
+    const hit *a = pa, *b = pb;
+
+    return cmp_order(a->rank, a->date_ts, a->id, b->rank, b->date_ts, b->id);
 }
 
 /*
@@ -686,7 +757,7 @@ static void rank_rows(match_set *m, double boost, double title_start, double tit
     int i, seen = 0;
 
     for (i = 0; i < m->n; i++) {
-        if (!m->v[i].dated)
+        if (m->v[i].date_ts == PR_DOCS_UNDATED)
             continue;
         if (!seen || m->v[i].date_ts < lo)
             lo = m->v[i].date_ts;
@@ -696,228 +767,172 @@ static void rank_rows(match_set *m, double boost, double title_start, double tit
     }
     for (i = 0; i < m->n; i++) {
         match_row *r = &m->v[i];
-        double rec = (r->dated && hi > lo) ? (double)(r->date_ts - lo) / (double)(hi - lo) : 0;
+        int dated = r->date_ts != PR_DOCS_UNDATED;
+        double rec = (dated && hi > lo) ? (double)(r->date_ts - lo) / (double)(hi - lo) : 0;
         r->rank = r->bm25 * (1.0 + boost * rec);
         if (r->title_start)
             r->rank *= 1.0 + title_start;
         if (r->title_cover)
             r->rank *= 1.0 + title_cover;
-        if (!r->dated)
-            r->date_ts = INT64_MIN; /* undated last among equals */
     }
-    if (m->n > 1)
-        qsort(m->v, m->n, sizeof *m->v, cmp_rows);
+}
+
+/* Heap of the K best hits seen so far, the worst at the top. */
+static void heap_down(hit *v, int k, int i)
+{
+    for (;;) {
+        int w = i, c;
+        for (c = 2 * i + 1; c <= 2 * i + 2 && c < k; c++)
+            if (cmp_hits(&v[c], &v[w]) > 0)
+                w = c;
+        if (w == i)
+            return;
+        hit t = v[i];
+        v[i] = v[w];
+        v[w] = t;
+        i = w;
+    }
+}
+
+/* Put the K best of the N hits of V first, in order; the rest after them
+ * in no order. A page of results needs only its first offset + limit
+ * hits ordered, not the tens of thousands of a broad query. */
+static void order_hits(hit *v, int n, int k)
+{
+    if (k <= 0)
+        return;
+    if (k >= n / 4) {
+        qsort(v, (size_t)n, sizeof *v, cmp_hits);
+        return;
+    }
+    for (int i = k / 2 - 1; i >= 0; i--)
+        heap_down(v, k, i);
+    for (int i = k; i < n; i++)
+        if (cmp_hits(&v[i], &v[0]) < 0) {
+            hit t = v[0];
+            v[0] = v[i];
+            v[i] = t;
+            heap_down(v, k, 0);
+        }
+    qsort(v, (size_t)k, sizeof *v, cmp_hits);
 }
 
 /* ---- step 3b: duplicates ------------------------------------------------ */
 
 /*
  * The same page published twice (old and new file name, or as a release
- * and as a news item): the same folded title, or near-identical bodies
- * (doc_dups, from the fingerprints the indexer computes). Issue 5 asks
- * for these to be shown once whatever their dates; the former rule (dates
- * at most 7 days apart) let recurring titles through, two hits with one
- * title on a page. Pages are grouped by either key (union-find), the
- * group takes the place of its best-ranked page and is shown as its
- * newest page, the others' URLs in "duplicates".
+ * and as a news item): the indexer groups pages with the same folded
+ * title or near-identical bodies (doc_dups, lexicon.c). Issue 5 asks for
+ * these to be shown once whatever their dates. A group matched by the
+ * query takes the place of its best-ranked page and is shown as its
+ * newest page (the best ranked among equals); the others' URLs go to
+ * "duplicates", best ranked first.
  */
-typedef struct keyed {
-    const char *key;
+typedef struct grouped {
     sqlite3_int64 grp;
+    const match_row *r;
     int row;
-} keyed;
+} grouped;
 
-static int cmp_by_key(const void *pa, const void *pb)
+static int cmp_grouped(const void *pa, const void *pb)
 {
-    const keyed *a = pa, *b = pb;
-    int c = strcmp(a->key, b->key);
-
-    return c ? c : a->row - b->row;
-}
-
-static int cmp_by_grp(const void *pa, const void *pb)
-{
-    const keyed *a = pa, *b = pb;
+    const grouped *a = pa, *b = pb;
 
     if (a->grp != b->grp)
         return a->grp < b->grp ? -1 : 1;
-    return a->row - b->row;
+    return cmp_rows(a->r, b->r);
 }
 
-static int uf_root(int *parent, int i)
+static void add_hit(match_set *m, int best, int shown)
 {
-    while (parent[i] != i)
-        i = parent[i] = parent[parent[i]];
-    return i;
+    hit *h = &m->hits[m->nhits++];
+
+    h->rank = m->v[best].rank;
+    h->date_ts = m->v[best].date_ts;
+    h->id = m->v[best].id;
+    h->shown = shown;
 }
 
-/* Join rows with equal keys (titles, then body groups); roots are the
- * best-ranked rows (smallest index). */
-static void join_equal(keyed *order, int n, int *parent, int by_grp)
+/* One hit for the rows G[0..n) of one group (best first). */
+static void fold_group(match_set *m, const grouped *g, int n)
 {
-    int i, g;
+    int shown = g[0].row, prev, k;
 
-    qsort(order, (size_t)n, sizeof *order, by_grp ? cmp_by_grp : cmp_by_key);
-    for (g = 0; g < n; g = i)
-        for (i = g + 1; i < n && (by_grp ? order[i].grp == order[g].grp
-                                         : !strcmp(order[i].key, order[g].key)); i++) {
-            int a = uf_root(parent, order[g].row), b = uf_root(parent, order[i].row);
-            if (by_grp && !order[g].grp)
-                break;
-            if (a != b)
-                parent[a > b ? a : b] = a < b ? a : b;
+    for (k = 1; k < n; k++)
+        if (g[k].r->date_ts > m->v[shown].date_ts)
+            shown = g[k].row;
+    add_hit(m, g[0].row, shown);
+    prev = shown;
+    for (k = 0; k < n; k++)
+        if (g[k].row != shown) {
+            m->v[prev].dup_next = g[k].row;
+            prev = g[k].row;
         }
-}
-
-/* In each group, the newest page (the best ranked among equals) is shown:
- * SHOWN[root] is its row. */
-static void pick_shown(const match_set *m, int *parent, int *shown)
-{
-    int i;
-
-    for (i = 0; i < m->n; i++)
-        shown[i] = -1;
-    for (i = 0; i < m->n; i++) {
-        int r = uf_root(parent, i);
-        if (shown[r] < 0 || m->v[i].date_ts > m->v[shown[r]].date_ts)
-            shown[r] = i;
-    }
-}
-
-static void link_dup(match_set *m, int hit, int r)
-{
-    m->v[r].dup_of = hit;
-    if (m->v[hit].dup_tail < 0)
-        m->v[hit].dup_next = r;
-    else
-        m->v[m->v[hit].dup_tail].dup_next = r;
-    m->v[hit].dup_tail = r;
+    m->v[prev].dup_next = -1;
 }
 
 /*
- * The hits: every row, or with DISTINCT each page once. Rows are in rank
- * order. Returns 0, or -1 out of memory.
+ * The hits: every row, or with DISTINCT each group of duplicates once;
+ * the first ORDERED of them in result order. Returns 0, or -1 out of
+ * memory.
  */
-static int fold_duplicates(match_set *m, int distinct)
+static int fold_duplicates(match_set *m, int distinct, long long ordered)
 {
-    keyed *order = NULL;
-    int *parent = NULL, *shown = NULL, i;
+    grouped *g = NULL;
+    int i, j, ng = 0;
 
-    m->hits = malloc((m->n + 1) * sizeof *m->hits);
+    m->hits = malloc(((size_t)m->n + 1) * sizeof *m->hits);
     if (!m->hits)
         return -1;
     m->nhits = 0;
-    if (!distinct || m->n < 2) {
-        for (i = 0; i < m->n; i++)
-            m->hits[m->nhits++] = i;
-        return 0;
-    }
-    order = malloc(m->n * sizeof *order);
-    parent = malloc(m->n * sizeof *parent);
-    shown = malloc(m->n * sizeof *shown);
-    if (!order || !parent || !shown) {
-        free(order), free(parent), free(shown);
-        return -1;
-    }
     for (i = 0; i < m->n; i++) {
-        order[i].key = m->v[i].key;
-        order[i].grp = m->v[i].grp;
-        order[i].row = i;
-        parent[i] = i;
+        m->v[i].dup_next = -1;
+        if (!distinct || !m->v[i].grp)
+            add_hit(m, i, i);
+        else
+            ng++;
     }
-    join_equal(order, m->n, parent, 0);
-    join_equal(order, m->n, parent, 1);
-    pick_shown(m, parent, shown);
-    for (i = 0; i < m->n; i++) { /* groups in the order of their best row */
-        int r = uf_root(parent, i);
-        if (r == i)
-            m->hits[m->nhits++] = shown[r];
+    if (ng > 0) {
+        if (!(g = malloc((size_t)ng * sizeof *g)))
+            return -1;
+        for (i = 0, j = 0; i < m->n; i++)
+            if (m->v[i].grp) {
+                g[j].grp = m->v[i].grp;
+                g[j].r = &m->v[i];
+                g[j++].row = i;
+            }
+        qsort(g, (size_t)ng, sizeof *g, cmp_grouped);
+        for (i = 0; i < ng; i = j) {
+            for (j = i + 1; j < ng && g[j].grp == g[i].grp; j++)
+                ;
+            fold_group(m, g + i, j - i);
+        }
+        free(g);
     }
-    for (i = 0; i < m->n; i++) {
-        int hit = shown[uf_root(parent, i)];
-        if (i != hit)
-            link_dup(m, hit, i);
-    }
-    free(order);
-    free(parent);
-    free(shown);
+    m->nordered = ordered < m->nhits ? (int)ordered : m->nhits;
+    order_hits(m->hits, m->nhits, m->nordered);
     return 0;
 }
 
 /* ---- step 4a: facets -------------------------------------------------------- */
 
-enum { FK_COLLECTION, FK_CATEGORY, FK_TAG, FK_YEAR, FK_N };
-static const char *const facet_json_names[FK_N] = {"collection", "categories", "tags", "year"};
+static const char *const facet_json_names[PR_FACET_N] = {"collection", "categories", "tags",
+                                                         "year"};
 
 typedef struct facet_val {
     int kind;
-    char *folded;
-    char *value;
+    const char *value; /* owned by the page table */
     int count;
 } facet_val;
 
 typedef struct facet_list {
     facet_val *v;
-    int n, cap;
+    int n;
 } facet_list;
-
-static int facet_kind(const char *k)
-{
-    if (!k)
-        return -1;
-    if (!strcmp(k, "collection")) return FK_COLLECTION;
-    if (!strcmp(k, "category")) return FK_CATEGORY;
-    if (!strcmp(k, "tag")) return FK_TAG;
-    if (!strcmp(k, "year")) return FK_YEAR;
-    return -1;
-}
-
-static int facet_push(facet_list *l, int kind, const char *folded, const char *value)
-{
-    facet_val *f;
-
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 64;
-        facet_val *nv = realloc(l->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        l->v = nv;
-        l->cap = cap;
-    }
-    f = &l->v[l->n];
-    f->kind = kind;
-    f->folded = strdup(folded);
-    f->value = strdup(value);
-    f->count = 1;
-    if (!f->folded || !f->value) {
-        free(f->folded);
-        free(f->value);
-        return -1;
-    }
-    l->n++;
-    return 0;
-}
 
 static void facet_list_free(facet_list *l)
 {
-    int i;
-
-    for (i = 0; i < l->n; i++) {
-        free(l->v[i].folded);
-        free(l->v[i].value);
-    }
     free(l->v);
-}
-
-static int cmp_facet_key(const void *pa, const void *pb)
-{
-    const facet_val *a = pa, *b = pb;
-    int c;
-
-    if (a->kind != b->kind)
-        return a->kind - b->kind;
-    c = strcmp(a->folded, b->folded);
-    return c ? c : strcmp(a->value, b->value);
 }
 
 /* Display order within a kind: most frequent first (years: newest first). */
@@ -927,67 +942,78 @@ static int cmp_facet_show(const void *pa, const void *pb)
 
     if (a->kind != b->kind)
         return a->kind - b->kind;
-    if (a->kind == FK_YEAR)
+    if (a->kind == PR_FACET_YEAR)
         return strcmp(b->value, a->value);
     if (a->count != b->count)
         return b->count - a->count;
     return strcmp(a->value, b->value);
 }
 
-/* Every facet row of every matching document, then counted per folded
- * value (the first display form seen names it). */
+/* The value of the forms [F, END) of one group used by the counted pages:
+ * its count in *COUNT and the smallest such spelling as its name. */
+static const char *group_name(const search_docs *d, const int *fcount, int f, int end, int *count)
+{
+    const char *name = NULL;
+
+    *count = 0;
+    for (; f < end; f++) {
+        const char *v = pr_docs_form_at(d, f)->value;
+        if (!fcount[f])
+            continue;
+        *count += fcount[f];
+        if (!name || strcmp(v, name) < 0)
+            name = v;
+    }
+    return name;
+}
+
+/* Facet values of the hits (each page once: duplicates folded), counted
+ * on the page table. */
 static pr_search_status collect_facets(pr_searcher *s, const match_set *m, facet_list *l,
                                        pr_error *err)
 {
-    sqlite3_stmt *st = pr_searcher_stmt(
-        s, "SELECT kind, folded, value FROM doc_facets WHERE doc_id = ?", err);
-    int i, rc = SQLITE_DONE, n = 0;
+    const search_docs *d = s->docs;
+    int ngroups, nforms, *fcount, f, end, i, k;
 
     memset(l, 0, sizeof *l);
-    if (!st)
-        return PR_SEARCH_ERROR;
-    for (i = 0; i < m->nhits; i++) { /* each page once: duplicates folded */
-        sqlite3_bind_int64(st, 1, m->v[m->hits[i]].id);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            int k = facet_kind((const char *)sqlite3_column_text(st, 0));
-            const char *folded = (const char *)sqlite3_column_text(st, 1);
-            const char *value = (const char *)sqlite3_column_text(st, 2);
-            if (k < 0 || !folded || !value)
-                continue;
-            if (facet_push(l, k, folded, value) != 0) {
-                sqlite3_reset(st);
-                pr_error_set(err, 0, 0, "out of memory");
-                return PR_SEARCH_ERROR;
-            }
-        }
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE)
-            return pr_searcher_step_error(s, rc, err);
-    }
-    if (l->n == 0)
+    if (!d || m->nhits == 0)
         return PR_SEARCH_OK;
-    qsort(l->v, l->n, sizeof *l->v, cmp_facet_key);
-    for (i = 0; i < l->n; i++) { /* fold runs of equal (kind, folded) */
-        if (n > 0 && l->v[n - 1].kind == l->v[i].kind &&
-            !strcmp(l->v[n - 1].folded, l->v[i].folded)) {
-            l->v[n - 1].count++;
-            free(l->v[i].folded);
-            free(l->v[i].value);
-        } else {
-            l->v[n++] = l->v[i];
-        }
+    nforms = pr_docs_nforms(d, &ngroups);
+    fcount = calloc((size_t)nforms + 1, sizeof *fcount);
+    l->v = malloc(((size_t)ngroups + 1) * sizeof *l->v);
+    if (!fcount || !l->v) {
+        free(fcount);
+        pr_error_set(err, 0, 0, "out of memory");
+        return PR_SEARCH_ERROR;
     }
-    l->n = n;
-    qsort(l->v, l->n, sizeof *l->v, cmp_facet_show);
+    for (i = 0; i < m->nhits; i++) {
+        const int *forms;
+        int n = pr_docs_forms(d, m->v[m->hits[i].shown].doc, &forms);
+        for (k = 0; k < n; k++)
+            fcount[forms[k]]++;
+    }
+    for (f = 0; f < nforms; f = end) {
+        int group = pr_docs_form_at(d, f)->group, count;
+        const char *name;
+        for (end = f + 1; end < nforms && pr_docs_form_at(d, end)->group == group; end++)
+            ;
+        if (!(name = group_name(d, fcount, f, end, &count)))
+            continue;
+        l->v[l->n].kind = pr_docs_form_at(d, f)->kind;
+        l->v[l->n].value = name;
+        l->v[l->n++].count = count;
+    }
+    free(fcount);
+    qsort(l->v, (size_t)l->n, sizeof *l->v, cmp_facet_show);
     return PR_SEARCH_OK;
 }
 
 static json_t *facets_json(const facet_list *l)
 {
-    json_t *o = json_object(), *k[FK_N];
+    json_t *o = json_object(), *k[PR_FACET_N];
     int i;
 
-    for (i = 0; i < FK_N; i++) {
+    for (i = 0; i < PR_FACET_N; i++) {
         k[i] = json_object();
         json_object_set_new(o, facet_json_names[i], k[i]);
     }
@@ -1141,7 +1167,7 @@ static pr_search_status page_hits(pr_searcher *s, const pr_query *q, const match
         return PR_SEARCH_ERROR;
     }
     for (i = offset; i < m->nhits && i < offset + limit; i++) {
-        const match_row *r = &m->v[m->hits[i]];
+        const match_row *r = &m->v[m->hits[i].shown];
         json_t *h = NULL;
         sqlite3_bind_int64(st, 1, r->id);
         rc = sqlite3_step(st);
@@ -1237,14 +1263,12 @@ static int distinct_pages(match_set *m)
 {
     int n;
 
-    if (fold_duplicates(m, 1) != 0)
+    if (fold_duplicates(m, 1, 0) != 0)
         return m->n;
     n = m->nhits;
     free(m->hits);
     m->hits = NULL;
-    m->nhits = 0;
-    for (int i = 0; i < m->n; i++)
-        m->v[i].dup_of = m->v[i].dup_next = m->v[i].dup_tail = -1;
+    m->nhits = m->nordered = 0;
     return n;
 }
 
@@ -1345,7 +1369,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
             try_correction(s, req, &q, &m, &suggestion);
         if (st == PR_SEARCH_OK)
             rank_rows(&m, s->cfg.recency_boost, s->cfg.title_start_boost, s->cfg.title_cover_boost);
-        if (st == PR_SEARCH_OK && fold_duplicates(&m, req->distinct) != 0) {
+        if (st == PR_SEARCH_OK && fold_duplicates(&m, req->distinct, (long long)req->offset + req->limit) != 0) {
             pr_error_set(err, 0, 0, "out of memory");
             st = PR_SEARCH_ERROR;
         }

@@ -6,6 +6,7 @@
 #ifndef SEARCH_INTERNAL_H
 #define SEARCH_INTERNAL_H
 
+#include <stdint.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -17,6 +18,9 @@
 struct pr_synonyms;
 /* The index's vocabulary and expansion rules, in memory (search_lexicon.c). */
 typedef struct search_lexicon search_lexicon;
+/* What ranking, folding and facets need of every page, in memory
+ * (search_docs.c). */
+typedef struct search_docs search_docs;
 
 /* A prepared statement kept for the life of the connection, found again
  * by its SQL text (the search SQL depends on which filters are used). */
@@ -39,7 +43,12 @@ struct pr_searcher {
     int budget_on;
     int vocab_ready;          /* temp.fts_vocab exists on this connection */
     search_lexicon *lex;      /* NULL until first needed; see pr_lexicon_get */
+    search_docs *docs;        /* NULL until first needed; see pr_docs_get */
 };
+
+/* PRAGMA data_version of the connection: moves when another connection
+ * commits. -1 on a read error. */
+long long pr_searcher_data_version(pr_searcher *s);
 
 /* The cached statement for SQL, reset with no bindings, or NULL with ERR
  * set. */
@@ -79,6 +88,48 @@ const char *pr_lexicon_correct(const search_lexicon *lx, const char *w, int maxd
  * their display forms in FORMS and frequencies in DFS. Returns how many. */
 int pr_lexicon_complete(const search_lexicon *lx, const char *prefix, int limit,
                         const char **forms, long long *dfs);
+
+/* ---- search_docs.c ---- */
+
+/* Facet kinds, in the order of the answer's "facets" object. */
+enum { PR_FACET_COLLECTION, PR_FACET_CATEGORY, PR_FACET_TAG, PR_FACET_YEAR, PR_FACET_N };
+
+/* The facet kind named K in doc_facets ("tag"...), or -1. */
+int pr_docs_facet_kind(const char *k);
+
+/* A page's date when it has none (sorts before every real one). */
+#define PR_DOCS_UNDATED INT64_MIN
+
+/* One spelling of a facet value; the forms of one value share GROUP. */
+typedef struct pr_docs_form {
+    int kind;      /* PR_FACET_* */
+    int group;
+    char *folded;
+    char *value;
+} pr_docs_form;
+
+/* The table of the index as it is now, in the searcher's read
+ * transaction: loaded on first use, reloaded when the index changed.
+ * Owned by S. NULL with ERR set on a read error or out of memory. */
+search_docs *pr_docs_get(pr_searcher *s, pr_error *err);
+void pr_docs_free(search_docs *d);
+
+/* Index of the page ID in D's arrays, or -1 when D does not know it. The
+ * accessors below take such an index; -1 gives "undated, alone, no facet". */
+int pr_docs_index(const search_docs *d, sqlite3_int64 id);
+int pr_docs_count(const search_docs *d);
+sqlite3_int64 pr_docs_date(const search_docs *d, int i);
+sqlite3_int64 pr_docs_group(const search_docs *d, int i);
+/* The forms of page I in *FORMS (indexes for pr_docs_form_at); returns
+ * how many. */
+int pr_docs_forms(const search_docs *d, int i, const int **forms);
+/* Number of forms; *NGROUPS (if not NULL) gets the number of groups. */
+int pr_docs_nforms(const search_docs *d, int *ngroups);
+const pr_docs_form *pr_docs_form_at(const search_docs *d, int f);
+/* The group of the facet value (KIND, FOLDED), or -1 when no page has it. */
+int pr_docs_find_group(const search_docs *d, int kind, const char *folded);
+/* Non-zero when page I has a form of GROUP. */
+int pr_docs_has_group(const search_docs *d, int i, int group);
 
 /* A JSON string of N bytes of S (any bytes: repaired to valid UTF-8). */
 json_t *pr_json_text(const char *s, size_t n);

@@ -66,19 +66,6 @@ void pr_lexicon_free(search_lexicon *lx)
     free(lx);
 }
 
-static long long data_version(pr_searcher *s)
-{
-    pr_error err;
-    sqlite3_stmt *st = pr_searcher_stmt(s, "PRAGMA data_version", &err);
-    long long v = -1;
-
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    return v;
-}
-
 static int push_word(search_lexicon *lx, int *cap, const char *term, const char *form,
                      long long df)
 {
@@ -155,7 +142,7 @@ static int load_vocab(pr_searcher *s, search_lexicon *lx, pr_error *err)
 
 search_lexicon *pr_lexicon_get(pr_searcher *s, pr_error *err)
 {
-    long long v = data_version(s);
+    long long v = pr_searcher_data_version(s);
     search_lexicon *lx;
 
     if (s->lex && s->lex->data_version == v && v >= 0)

@@ -1,0 +1,326 @@
+/*
+ * search_docs.c - the searcher's in-memory table of what ranking, folding
+ * and facets need of every page (see search_internal.h): its date, its
+ * duplicate group and its facet values.
+ *
+ * A broad query matches tens of thousands of pages. Reading those facts
+ * from SQL costs a b-tree descent or two per page and per fact (the date
+ * sits in a row of several KB, the facets in another table), tens of
+ * microseconds a page; from these arrays it costs a few nanoseconds. The
+ * table is read from the small structures of the index (the date index,
+ * doc_dups, doc_facets), never from the rows of `documents`, and again
+ * whenever the index changed (PRAGMA data_version, as search_lexicon.c).
+ * Each searcher has its own copy (one per daemon worker): no locks.
+ *
+ * Facets: every distinct (kind, folded, value) is a "form"; forms with the
+ * same (kind, folded) make one facet value (a group), named in answers by
+ * the smallest of its forms that the counted pages use. Each page lists
+ * its forms (CSR arrays: forms of page i are form_of[off[i] .. off[i+1])).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "search_internal.h"
+
+struct search_docs {
+    long long data_version;
+    int n;                   /* pages */
+    sqlite3_int64 max_id;
+    int *index_of;           /* page id -> index, -1 when absent; max_id + 1 */
+    sqlite3_int64 *date_ts;  /* per page; PR_DOCS_UNDATED when none */
+    sqlite3_int64 *grp;      /* per page: duplicate group, 0 when alone */
+    int *off;                /* per page + 1: into form_of */
+    int *form_of;
+    int nforms;
+    pr_docs_form *forms;     /* in (kind, folded) runs */
+    int ngroups;             /* groups are numbered 0 .. ngroups-1 */
+};
+
+void pr_docs_free(search_docs *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < d->nforms; i++) {
+        free(d->forms[i].folded);
+        free(d->forms[i].value);
+    }
+    free(d->forms);
+    free(d->index_of);
+    free(d->date_ts);
+    free(d->grp);
+    free(d->off);
+    free(d->form_of);
+    free(d);
+}
+
+static int read_failed(pr_searcher *s, pr_error *err)
+{
+    return pr_error_set(err, 0, 0, "index read failed: %s", sqlite3_errmsg(s->db));
+}
+
+static int oom(pr_error *err)
+{
+    return pr_error_set(err, 0, 0, "out of memory");
+}
+
+/* Pages and their dates, from the date index (an index-only scan). */
+static int load_pages(pr_searcher *s, search_docs *d, pr_error *err)
+{
+    sqlite3_stmt *st = pr_searcher_stmt(
+        s, "SELECT id, date_ts FROM documents INDEXED BY documents_by_date", err);
+    sqlite3_int64 *ids = NULL;
+    int cap = 0, rc, nomem = 0;
+
+    if (!st)
+        return -1;
+    while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (d->n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            sqlite3_int64 *ni = realloc(ids, (size_t)cap * sizeof *ni);
+            sqlite3_int64 *nd = ni ? realloc(d->date_ts, (size_t)cap * sizeof *nd) : NULL;
+            if (ni) ids = ni;
+            if (nd) d->date_ts = nd;
+            if ((nomem = !ni || !nd))
+                break;
+        }
+        ids[d->n] = sqlite3_column_int64(st, 0);
+        d->date_ts[d->n] = sqlite3_column_type(st, 1) == SQLITE_NULL
+                               ? PR_DOCS_UNDATED
+                               : sqlite3_column_int64(st, 1);
+        if (ids[d->n] > d->max_id)
+            d->max_id = ids[d->n];
+        d->n++;
+    }
+    sqlite3_reset(st);
+    if (!nomem && rc != SQLITE_DONE) {
+        free(ids);
+        return read_failed(s, err);
+    }
+    if (!nomem && d->max_id >= INT32_MAX) {
+        free(ids);
+        return pr_error_set(err, 0, 0, "page ids out of range");
+    }
+    d->index_of = nomem ? NULL : malloc((size_t)(d->max_id + 1) * sizeof *d->index_of);
+    d->grp = nomem ? NULL : calloc((size_t)d->n + 1, sizeof *d->grp);
+    if (!d->index_of || !d->grp) {
+        free(ids);
+        return oom(err);
+    }
+    memset(d->index_of, 0xff, (size_t)(d->max_id + 1) * sizeof *d->index_of);
+    for (int i = 0; i < d->n; i++)
+        if (ids[i] >= 0)
+            d->index_of[ids[i]] = i;
+    free(ids);
+    return 0;
+}
+
+static int load_groups(pr_searcher *s, search_docs *d, pr_error *err)
+{
+    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT doc_id, grp FROM doc_dups", err);
+    int rc;
+
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int i = pr_docs_index(d, sqlite3_column_int64(st, 0));
+        if (i >= 0)
+            d->grp[i] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : read_failed(s, err);
+}
+
+/* The form (kind, folded, value) in the run of forms that starts at
+ * RUN, added at the end when new. Returns its index, or -1. */
+static int form_id(search_docs *d, int *cap, int run, int kind, const char *folded,
+                   const char *value)
+{
+    pr_docs_form *f;
+
+    for (int i = run; i < d->nforms; i++)
+        if (!strcmp(d->forms[i].value, value))
+            return i;
+    if (d->nforms == *cap) {
+        int nc = *cap ? *cap * 2 : 256;
+        pr_docs_form *nv = realloc(d->forms, (size_t)nc * sizeof *nv);
+        if (!nv)
+            return -1;
+        d->forms = nv;
+        *cap = nc;
+    }
+    f = &d->forms[d->nforms];
+    f->kind = kind;
+    f->group = run < d->nforms ? d->forms[run].group : d->ngroups++;
+    f->folded = strdup(folded);
+    f->value = strdup(value);
+    if (!f->folded || !f->value) {
+        free(f->folded);
+        free(f->value);
+        return -1;
+    }
+    return d->nforms++;
+}
+
+typedef struct pair {
+    int doc, form;
+} pair;
+
+/* Page -> forms, from the (page, form) pairs: a counting sort by page. */
+static int build_csr(search_docs *d, const pair *p, int np)
+{
+    d->off = calloc((size_t)d->n + 1, sizeof *d->off);
+    d->form_of = malloc((size_t)(np ? np : 1) * sizeof *d->form_of);
+    if (!d->off || !d->form_of)
+        return -1;
+    for (int i = 0; i < np; i++)
+        d->off[p[i].doc + 1]++;
+    for (int i = 0; i < d->n; i++)
+        d->off[i + 1] += d->off[i];
+    int *next = malloc((size_t)(d->n ? d->n : 1) * sizeof *next);
+    if (!next)
+        return -1;
+    memcpy(next, d->off, (size_t)d->n * sizeof *next);
+    for (int i = 0; i < np; i++)
+        d->form_of[next[p[i].doc]++] = p[i].form;
+    free(next);
+    return 0;
+}
+
+/* Facet rows come in primary key order, (kind, folded, doc_id): each
+ * (kind, folded) run is one group. */
+static int load_facets(pr_searcher *s, search_docs *d, pr_error *err)
+{
+    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT kind, folded, value, doc_id FROM doc_facets",
+                                        err);
+    pair *p = NULL;
+    int np = 0, pcap = 0, fcap = 0, run = 0, rc, bad = 0;
+
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = (const char *)sqlite3_column_text(st, 0);
+        const char *folded = (const char *)sqlite3_column_text(st, 1);
+        const char *value = (const char *)sqlite3_column_text(st, 2);
+        int kind = pr_docs_facet_kind(k), doc = pr_docs_index(d, sqlite3_column_int64(st, 3)), f;
+        if (kind < 0 || !folded || !value || doc < 0)
+            continue;
+        if (run >= d->nforms || d->forms[run].kind != kind || strcmp(d->forms[run].folded, folded))
+            run = d->nforms; /* a new (kind, folded) */
+        if ((f = form_id(d, &fcap, run, kind, folded, value)) < 0) {
+            bad = 1;
+            break;
+        }
+        if (np == pcap) {
+            pair *nv = realloc(p, (size_t)(pcap = pcap ? pcap * 2 : 4096) * sizeof *nv);
+            if (!nv) {
+                bad = 1;
+                break;
+            }
+            p = nv;
+        }
+        p[np].doc = doc;
+        p[np++].form = f;
+    }
+    sqlite3_reset(st);
+    if (!bad && rc == SQLITE_DONE && build_csr(d, p, np) == 0) {
+        free(p);
+        return 0;
+    }
+    free(p);
+    return bad || rc == SQLITE_DONE ? oom(err) : read_failed(s, err);
+}
+
+search_docs *pr_docs_get(pr_searcher *s, pr_error *err)
+{
+    long long v = pr_searcher_data_version(s);
+    search_docs *d;
+
+    if (s->docs && s->docs->data_version == v && v >= 0)
+        return s->docs;
+    if (!(d = calloc(1, sizeof *d))) {
+        pr_error_set(err, 0, 0, "out of memory");
+        return NULL;
+    }
+    d->data_version = v;
+    if (load_pages(s, d, err) != 0 || load_groups(s, d, err) != 0 ||
+        load_facets(s, d, err) != 0) {
+        pr_docs_free(d);
+        return NULL;
+    }
+    pr_docs_free(s->docs);
+    s->docs = d;
+    return d;
+}
+
+int pr_docs_index(const search_docs *d, sqlite3_int64 id)
+{
+    return id >= 0 && id <= d->max_id ? d->index_of[id] : -1;
+}
+
+int pr_docs_count(const search_docs *d)
+{
+    return d->n;
+}
+
+sqlite3_int64 pr_docs_date(const search_docs *d, int i)
+{
+    return i >= 0 ? d->date_ts[i] : PR_DOCS_UNDATED;
+}
+
+sqlite3_int64 pr_docs_group(const search_docs *d, int i)
+{
+    return i >= 0 ? d->grp[i] : 0;
+}
+
+int pr_docs_forms(const search_docs *d, int i, const int **forms)
+{
+    if (i < 0) {
+        *forms = NULL;
+        return 0;
+    }
+    *forms = d->form_of + d->off[i];
+    return d->off[i + 1] - d->off[i];
+}
+
+int pr_docs_nforms(const search_docs *d, int *ngroups)
+{
+    if (ngroups)
+        *ngroups = d->ngroups;
+    return d->nforms;
+}
+
+const pr_docs_form *pr_docs_form_at(const search_docs *d, int f)
+{
+    return &d->forms[f];
+}
+
+int pr_docs_find_group(const search_docs *d, int kind, const char *folded)
+{
+    for (int i = 0; i < d->nforms; i++)
+        if (d->forms[i].kind == kind && !strcmp(d->forms[i].folded, folded))
+            return d->forms[i].group;
+    return -1;
+}
+
+int pr_docs_has_group(const search_docs *d, int i, int group)
+{
+    const int *f;
+    int n = pr_docs_forms(d, i, &f);
+
+    for (int k = 0; k < n; k++)
+        if (d->forms[f[k]].group == group)
+            return 1;
+    return 0;
+}
+
+int pr_docs_facet_kind(const char *k)
+{
+    if (!k)
+        return -1;
+    if (!strcmp(k, "collection")) return PR_FACET_COLLECTION;
+    if (!strcmp(k, "category")) return PR_FACET_CATEGORY;
+    if (!strcmp(k, "tag")) return PR_FACET_TAG;
+    if (!strcmp(k, "year")) return PR_FACET_YEAR;
+    return -1;
+}
