@@ -17,11 +17,7 @@
 
 enum { ACR_MIN = 2, ACR_MAX = 10, WINDOW_EXTRA = 6 };
 
-typedef struct aword {
-    int start, end;
-    char *folded, *form;
-    int stop;
-} aword;
+typedef pr_word aword;
 
 typedef struct word_list {
     aword *v;
@@ -33,6 +29,7 @@ static int collect(void *ctx, const char *folded, const char *form, int start, i
 {
     word_list *l = ctx;
     aword *w;
+    char *f, *m;
 
     if (l->n == l->cap) {
         int cap = l->cap ? l->cap * 2 : 256;
@@ -43,16 +40,18 @@ static int collect(void *ctx, const char *folded, const char *form, int start, i
         l->cap = cap;
     }
     w = &l->v[l->n];
+    memset(w, 0, sizeof *w);
     w->start = start;
     w->end = end;
-    w->folded = strdup(folded);
-    w->form = strdup(form);
-    if (!w->folded || !w->form) {
-        free(w->folded);
-        free(w->form);
+    w->folded = f = strdup(folded);
+    w->form = m = strdup(form);
+    if (!f || !m) {
+        free(f);
+        free(m);
         return l->oom = -1;
     }
-    w->stop = fr_is_stopword(folded, (int)strlen(folded));
+    w->flen = (int)strlen(folded);
+    w->stop = fr_is_stopword(folded, w->flen);
     l->n++;
     return 0;
 }
@@ -62,8 +61,8 @@ static void free_words(word_list *l)
     int i;
 
     for (i = 0; i < l->n; i++) {
-        free(l->v[i].folded);
-        free(l->v[i].form);
+        free((char *)l->v[i].folded);
+        free((char *)l->v[i].form);
     }
     free(l->v);
 }
@@ -122,7 +121,7 @@ static int match(const aword *w, int lo, int wi, const char *L, int li)
      * fails ("Pour des IA Francophones (PIAF)"). */
     if (w[wi].stop && (r = match(w, lo, wi - 1, L, li)) >= 0)
         return r;
-    flen = (int)strlen(w[wi].folded);
+    flen = w[wi].flen;
     for (k = 1; k <= li + 1 && k <= flen; k++) {
         if (strncmp(L + li - k + 1, w[wi].folded, (size_t)k) != 0)
             continue;
@@ -219,16 +218,13 @@ static int inside_paren(const char *text, int len, const word_list *l, int i, co
     return start >= 0 ? emit(text, l, start, hi, acr, fn, ctx) : 0;
 }
 
-int pr_acronyms_learn(const char *text, int len, pr_acronym_fn fn, void *ctx)
+/* Learn from TEXT cut into the words L. */
+static int learn(const char *text, int len, const word_list *l, pr_acronym_fn fn, void *ctx)
 {
-    word_list l = {0};
-    int i, rc;
+    int i, rc = 0;
 
-    rc = pr_words(text, len, collect, &l);
-    if (rc == 0 && l.oom)
-        rc = -1;
-    for (i = 0; rc == 0 && i < l.n; i++) {
-        const aword *w = &l.v[i];
+    for (i = 0; rc == 0 && i < l->n; i++) {
+        const aword *w = &l->v[i];
         char L[ACR_MAX + 1], acr[ACR_MAX + 1];
         int n = acronym_letters(text + w->start, w->end - w->start, L), b, a;
         if (n == 0)
@@ -238,10 +234,31 @@ int pr_acronyms_learn(const char *text, int len, pr_acronym_fn fn, void *ctx)
         b = skip_space(text, len, w->start - 1, -1);
         a = skip_space(text, len, w->end, 1);
         if (b >= 0 && text[b] == '(' && a < len && text[a] == ')')
-            rc = before_paren(text, &l, i, L, n, acr, fn, ctx);
+            rc = before_paren(text, l, i, L, n, acr, fn, ctx);
         else if (a < len && text[a] == '(')
-            rc = inside_paren(text, len, &l, i, L, n, acr, fn, ctx);
+            rc = inside_paren(text, len, l, i, L, n, acr, fn, ctx);
     }
+    return rc;
+}
+
+int pr_acronyms_learn(const char *text, int len, pr_acronym_fn fn, void *ctx)
+{
+    word_list l = {0};
+    int rc;
+
+    rc = pr_words(text, len, collect, &l);
+    if (rc == 0 && l.oom)
+        rc = -1;
+    if (rc == 0)
+        rc = learn(text, len, &l, fn, ctx);
     free_words(&l);
     return rc;
+}
+
+int pr_acronyms_learn_words(const char *text, int len, const pr_word *words, int n,
+                            pr_acronym_fn fn, void *ctx)
+{
+    word_list l = {(aword *)words, n, n, 0};
+
+    return learn(text, len, &l, fn, ctx);
 }

@@ -33,4 +33,10 @@ typedef int (*pr_acronym_fn)(void *ctx, const char *acronym, const char *long_fo
  * value FN returned, or -1 out of memory. */
 int pr_acronyms_learn(const char *text, int len, pr_acronym_fn fn, void *ctx);
 
+/* The same, TEXT already cut into its N WORDS by pr_words (a pr_lexer,
+ * lexicon.h). */
+struct pr_word;
+int pr_acronyms_learn_words(const char *text, int len, const struct pr_word *words, int n,
+                            pr_acronym_fn fn, void *ctx);
+
 #endif

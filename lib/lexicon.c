@@ -139,13 +139,7 @@ int pr_words(const char *text, int len, pr_word_fn fn, void *ctx)
 
 static uint64_t fnv(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return strmap_hash(s, strlen(s));
 }
 
 /* ---- the lexer: words with a cache of their folded forms ------------------- */
@@ -201,18 +195,6 @@ void pr_lexer_free(pr_lexer *lx)
     free(lx);
 }
 
-static uint64_t hash_bytes(const char *p, int n)
-{
-    uint64_t h = 1469598103934665603ULL;
-    int i;
-
-    for (i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
 static int lexer_grow(pr_lexer *lx)
 {
     size_t cap = lx->cap ? lx->cap * 2 : 4096, i, j;
@@ -236,7 +218,7 @@ static int lexer_grow(pr_lexer *lx)
 /* The cache entry of the word TEXT[start, end), made on a miss. */
 static const lex_entry *lexer_entry(pr_lexer *lx, const char *w, int n)
 {
-    uint64_t h = hash_bytes(w, n);
+    uint64_t h = strmap_hash(w, (size_t)n);
     lex_entry *e;
     char *folded, *form;
     size_t i;
@@ -328,19 +310,7 @@ typedef struct shingler {
     uint64_t h[3];   /* hashes of the last three words */
     int n;
     int v[64];
-    int shingles;
 } shingler;
-
-static uint64_t fnv(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
 
 static uint64_t mix(uint64_t x)
 {
@@ -352,43 +322,168 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
-static int shingle_word(void *ctx, const char *folded, const char *form, int start, int end)
+/* The next word, by the FNV hash FH of its folded form. */
+static void shingle(shingler *s, uint64_t fh)
 {
-    shingler *s = ctx;
     uint64_t h;
     int b;
 
-    (void)form; (void)start; (void)end;
     s->h[0] = s->h[1];
     s->h[1] = s->h[2];
-    s->h[2] = fnv(folded);
+    s->h[2] = fh;
     if (++s->n < 3)
-        return 0;
+        return;
     h = mix(s->h[0] ^ mix(s->h[1] ^ mix(s->h[2])));
     for (b = 0; b < 64; b++)
         s->v[b] += (h >> b) & 1 ? 1 : -1;
-    s->shingles++;
+}
+
+static uint64_t shingles_hash(const shingler *s)
+{
+    uint64_t out = 0;
+    int b;
+
+    if (s->n < PR_SIMHASH_MIN_WORDS)
+        return 0;
+    for (b = 0; b < 64; b++)
+        if (s->v[b] > 0)
+            out |= 1ULL << b;
+    return out ? out : 1; /* 0 means "no fingerprint" */
+}
+
+static int shingle_word(void *ctx, const char *folded, const char *form, int start, int end)
+{
+    (void)form; (void)start; (void)end;
+    shingle(ctx, fnv(folded));
     return 0;
 }
 
 uint64_t pr_simhash(const char *text, int len)
 {
     shingler s;
-    uint64_t out = 0;
-    int b;
 
     memset(&s, 0, sizeof s);
-    if (pr_words(text, len, shingle_word, &s) != 0 || s.n < PR_SIMHASH_MIN_WORDS)
+    if (pr_words(text, len, shingle_word, &s) != 0)
         return 0;
-    for (b = 0; b < 64; b++)
-        if (s.v[b] > 0)
-            out |= 1ULL << b;
-    return out ? out : 1; /* 0 means "no fingerprint" */
+    return shingles_hash(&s);
+}
+
+/* ---- a page's facts ---------------------------------------------------------- */
+
+static int facts_add(pr_buf *b, const char *s, size_t n)
+{
+    pr_buf_add(b, s, n);
+    pr_buf_addc(b, '\0');
+    return b->oom ? -1 : 0;
+}
+
+static int facts_acronym(void *ctx, const char *acronym, const char *long_form, const char *key)
+{
+    pr_page_facts *f = ctx;
+    pr_buf *b = (pr_buf *)f->priv;
+
+    f->nacronyms++;
+    return facts_add(&b[1], acronym, strlen(acronym)) || facts_add(&b[1], long_form, strlen(long_form)) ||
+                   facts_add(&b[1], key, strlen(key))
+               ? -1
+               : 0;
+}
+
+/* What the vocabulary counts of the words lx->words[from..]: each folded
+ * word once per page (under its first form), stop words left out. */
+static int facts_words(pr_lexer *lx, pr_page_facts *f, pr_buf *b, int from)
+{
+    int i;
+
+    for (i = from; i < lx->nwords; i++) {
+        const pr_word *w = &lx->words[i];
+        if (w->stop || w->flen + w->mlen + 2 > PR_VOCAB_KEY_MAX || !first_on_page(lx, w))
+            continue;
+        pr_buf_add(b, w->folded, (size_t)w->flen);
+        pr_buf_addc(b, '\t');
+        if (facts_add(b, w->form, (size_t)w->mlen) != 0)
+            return -1;
+        f->nwords++;
+    }
+    return 0;
+}
+
+int pr_page_facts_compute(pr_lexer *lx, const char *const text[PR_FACT_COLS],
+                          const int len[PR_FACT_COLS], int what, pr_page_facts *f)
+{
+    pr_buf b[2];
+    shingler sh;
+    int col, rc = 0;
+
+    memset(f, 0, sizeof *f);
+    pr_buf_init(&b[0]);
+    pr_buf_init(&b[1]);
+    f->priv = b;
+    if (lx->len > LEX_MAX_ENTRIES)
+        lexer_reset(lx);
+    /* one page at most has as many distinct words as words: size the
+     * "seen" set from the text lengths (a word takes 2 bytes or more) */
+    {
+        size_t need = 64, total = 0;
+        for (col = 0; col < PR_FACT_COLS; col++)
+            total += len[col] > 0 ? (size_t)len[col] : 0;
+        while (need < total + 16)
+            need *= 2;
+        if (need > lx->seen_cap) {
+            free(lx->seen);
+            lx->seen = calloc(need, sizeof *lx->seen);
+            lx->seen_cap = lx->seen ? need : 0;
+            lx->gen = 0;
+            if (!lx->seen)
+                rc = -1;
+        }
+    }
+    if (++lx->gen == 0) { /* wrapped: forget the stamps */
+        memset(lx->seen, 0, lx->seen_cap * sizeof *lx->seen);
+        lx->gen = 1;
+    }
+    memset(&sh, 0, sizeof sh);
+    for (col = 0; rc == 0 && col < PR_FACT_COLS; col++) {
+        int i;
+        lx->nwords = 0;
+        rc = lexer_cut(lx, text[col], len[col]);
+        if (rc == 0)
+            rc = facts_words(lx, f, &b[0], 0);
+        if (!(what & PR_FACTS_ALL))
+            continue;
+        if (rc == 0 && col < 4 && lx->nwords > 0) /* title, headings, chapeau, body */
+            rc = pr_acronyms_learn_words(text[col], len[col], lx->words, lx->nwords, facts_acronym, f);
+        if (col == 2 || col == 3) /* chapeau + body: what a copy shares */
+            for (i = 0; i < lx->nwords; i++)
+                shingle(&sh, lx->words[i].fh);
+    }
+    lx->nwords = 0;
+    f->simhash = shingles_hash(&sh);
+    f->priv = NULL;
+    if (rc != 0 || lx->oom) {
+        lx->oom = 0;
+        pr_buf_free(&b[0]);
+        pr_buf_free(&b[1]);
+        memset(f, 0, sizeof *f);
+        return -1;
+    }
+    f->words = pr_buf_take(&b[0]);
+    f->acronyms = pr_buf_take(&b[1]);
+    return f->words && f->acronyms ? 0 : (pr_page_facts_free(f), -1);
+}
+
+void pr_page_facts_free(pr_page_facts *f)
+{
+    if (!f)
+        return;
+    free(f->words);
+    free(f->acronyms);
+    memset(f, 0, sizeof *f);
 }
 
 /* ---- the derived tables --------------------------------------------------- */
 
-enum { DS_TEXT, DS_DEL_ACR, DS_ADD_ACR, DS_SIMHASH, DS_VOCAB, DS_NSTMT };
+enum { DS_TEXT, DS_DEL_ACR, DS_ADD_ACR, DS_SIMHASH, DS_VOCAB, DS_VOCAB_GONE, DS_NSTMT };
 
 static const char *const derived_sql[DS_NSTMT] = {
     [DS_TEXT] = "SELECT title, headings, chapeau, body, taxonomy FROM documents WHERE id = ?",
@@ -398,17 +493,15 @@ static const char *const derived_sql[DS_NSTMT] = {
     [DS_SIMHASH] = "UPDATE documents SET simhash = ? WHERE id = ?",
     [DS_VOCAB] = "INSERT INTO vocab(term, form, df) VALUES (?, ?, ?)"
                  " ON CONFLICT(term, form) DO UPDATE SET df = df + excluded.df",
+    [DS_VOCAB_GONE] = "DELETE FROM vocab WHERE term = ? AND form = ? AND df <= 0",
 };
 
 struct pr_derived {
     sqlite3 *db;
     sqlite3_stmt *st[DS_NSTMT];
-    strmap fold_cache;  /* word as written -> folded, form */
+    pr_lexer *lexer;    /* for the pages read back from the index */
     strmap deltas;      /* "folded\tform" -> change of df */
-    strmap page;        /* folded words of the page being counted */
-    int sign;
-    sqlite3_int64 id;
-    int failed;
+    int changed;        /* pages were added, changed or removed */
 };
 
 pr_derived *pr_derived_new(sqlite3 *db)
@@ -419,6 +512,11 @@ pr_derived *pr_derived_new(sqlite3 *db)
     if (!d)
         return NULL;
     d->db = db;
+    d->lexer = pr_lexer_new();
+    if (!d->lexer) {
+        free(d);
+        return NULL;
+    }
     for (i = 0; i < DS_NSTMT; i++)
         if (sqlite3_prepare_v2(db, derived_sql[i], -1, &d->st[i], NULL) != SQLITE_OK) {
             pr_derived_free(d);
@@ -435,58 +533,9 @@ void pr_derived_free(pr_derived *d)
         return;
     for (i = 0; i < DS_NSTMT; i++)
         sqlite3_finalize(d->st[i]);
-    strmap_free(&d->fold_cache);
+    pr_lexer_free(d->lexer);
     strmap_free(&d->deltas);
-    strmap_free(&d->page);
     free(d);
-}
-
-/* One word of the page: counted once per page, under its first form. */
-static int count_word(void *ctx, const char *folded, const char *form, int start, int end)
-{
-    pr_derived *d = ctx;
-    strmap_entry *e;
-    size_t fl = strlen(folded), ml = strlen(form);
-    char key[512];
-    int added;
-
-    (void)start; (void)end;
-    if (fr_is_stopword(folded, (int)fl) || fl + ml + 2 > sizeof key)
-        return 0;
-    if (!strmap_put(&d->page, folded, fl, &added))
-        return -1;
-    if (!added)
-        return 0;
-    memcpy(key, folded, fl);
-    key[fl] = '\t';
-    memcpy(key + fl + 1, form, ml + 1);
-    e = strmap_put(&d->deltas, key, fl + 1 + ml, &added);
-    if (!e)
-        return -1;
-    e->n += d->sign;
-    return 0;
-}
-
-static int count_text(pr_derived *d, const char *text, int len)
-{
-    word_cut c = {&d->fold_cache, count_word, d};
-
-    return text && len > 0 ? cut_words(text, len, &c) : 0;
-}
-
-static int store_acronym(void *ctx, const char *acronym, const char *long_form, const char *key)
-{
-    pr_derived *d = ctx;
-    sqlite3_stmt *st = d->st[DS_ADD_ACR];
-    int rc;
-
-    sqlite3_bind_int64(st, 1, d->id);
-    sqlite3_bind_text(st, 2, acronym, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, long_form, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 static int step_done(sqlite3_stmt *st)
@@ -497,60 +546,87 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Acronyms and fingerprint of the page as it is now. */
-static int store_page_facts(pr_derived *d, sqlite3_stmt *text)
+/* Count the words of F in the vocabulary deltas, SIGN times. */
+static int count_words(pr_derived *d, const pr_page_facts *f, int sign)
 {
-    int col, rc = 0;
-    pr_buf body;
+    const char *p = f->words;
+    int i, added;
 
-    sqlite3_bind_int64(d->st[DS_DEL_ACR], 1, d->id);
-    if (step_done(d->st[DS_DEL_ACR]) != 0)
-        return -1;
-    for (col = 0; rc == 0 && col < 4; col++) /* title, headings, chapeau, body */
-        rc = pr_acronyms_learn((const char *)sqlite3_column_text(text, col),
-                               sqlite3_column_bytes(text, col), store_acronym, d);
-    if (rc != 0)
-        return -1;
-    pr_buf_init(&body); /* chapeau + body: what a copy shares */
-    pr_buf_add(&body, (const char *)sqlite3_column_text(text, 2), sqlite3_column_bytes(text, 2));
-    pr_buf_addc(&body, '\n');
-    pr_buf_add(&body, (const char *)sqlite3_column_text(text, 3), sqlite3_column_bytes(text, 3));
-    if (body.oom)
-        return -1;
-    {
-        uint64_t h = pr_simhash(body.p, (int)body.len);
-        if (h)
-            sqlite3_bind_int64(d->st[DS_SIMHASH], 1, (sqlite3_int64)h);
-        else
-            sqlite3_bind_null(d->st[DS_SIMHASH], 1);
+    for (i = 0; i < f->nwords; i++) {
+        size_t n = strlen(p);
+        strmap_entry *e = strmap_put(&d->deltas, p, n, &added);
+        if (!e)
+            return -1;
+        e->n += sign;
+        p += n + 1;
     }
-    pr_buf_free(&body);
-    sqlite3_bind_int64(d->st[DS_SIMHASH], 2, d->id);
-    return step_done(d->st[DS_SIMHASH]);
+    return 0;
+}
+
+int pr_derived_add(pr_derived *d, sqlite3_int64 id, const pr_page_facts *f, pr_error *err)
+{
+    sqlite3_stmt *st = d->st[DS_ADD_ACR];
+    const char *p = f->acronyms;
+    int i, rc;
+
+    d->changed = 1;
+    rc = count_words(d, f, +1);
+    sqlite3_bind_int64(d->st[DS_DEL_ACR], 1, id);
+    if (rc == 0)
+        rc = step_done(d->st[DS_DEL_ACR]);
+    for (i = 0; rc == 0 && i < f->nacronyms; i++) {
+        const char *lf = p + strlen(p) + 1, *key = lf + strlen(lf) + 1;
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, p, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, lf, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, key, -1, SQLITE_STATIC);
+        rc = step_done(st);
+        p = key + strlen(key) + 1;
+    }
+    if (rc != 0)
+        return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
+                            sqlite3_errmsg(d->db));
+    return 0;
 }
 
 int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err)
 {
     sqlite3_stmt *st = d->st[DS_TEXT];
-    int col, rc = 0;
+    const char *text[PR_FACT_COLS];
+    int len[PR_FACT_COLS], col, rc;
+    pr_page_facts f;
 
     sqlite3_bind_int64(st, 1, id);
     if (sqlite3_step(st) != SQLITE_ROW) {
         sqlite3_reset(st);
         return 0; /* not there: nothing to count */
     }
-    d->sign = sign;
-    d->id = id;
-    strmap_clear(&d->page);
-    for (col = 0; rc == 0 && col < 5; col++)
-        rc = count_text(d, (const char *)sqlite3_column_text(st, col), sqlite3_column_bytes(st, col));
-    if (rc == 0 && sign > 0)
-        rc = store_page_facts(d, st);
+    for (col = 0; col < PR_FACT_COLS; col++) {
+        text[col] = (const char *)sqlite3_column_text(st, col);
+        len[col] = sqlite3_column_bytes(st, col);
+    }
+    rc = pr_page_facts_compute(d->lexer, text, len, sign > 0 ? PR_FACTS_ALL : 0, &f);
     sqlite3_reset(st);
     if (rc != 0)
-        return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
-                            sqlite3_errmsg(d->db));
-    return 0;
+        return pr_error_set(err, 0, 0, "out of memory");
+    d->changed = 1;
+    if (sign > 0) {
+        rc = pr_derived_add(d, id, &f, err);
+        if (rc == 0) {
+            if (f.simhash)
+                sqlite3_bind_int64(d->st[DS_SIMHASH], 1, (sqlite3_int64)f.simhash);
+            else
+                sqlite3_bind_null(d->st[DS_SIMHASH], 1);
+            sqlite3_bind_int64(d->st[DS_SIMHASH], 2, id);
+            if (step_done(d->st[DS_SIMHASH]) != 0)
+                rc = pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
+                                  sqlite3_errmsg(d->db));
+        }
+    } else if (count_words(d, &f, -1) != 0) {
+        rc = pr_error_set(err, 0, 0, "out of memory");
+    }
+    pr_page_facts_free(&f);
+    return rc;
 }
 
 static int flush_vocab(pr_derived *d, pr_error *err)
@@ -570,11 +646,16 @@ static int flush_vocab(pr_derived *d, pr_error *err)
         if (step_done(st) != 0)
             return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
                                 sqlite3_errmsg(d->db));
+        if (e->n > 0)
+            continue;
+        /* only a word that lost pages can have left the vocabulary */
+        sqlite3_bind_text(d->st[DS_VOCAB_GONE], 1, e->key, (int)(tab - e->key), SQLITE_STATIC);
+        sqlite3_bind_text(d->st[DS_VOCAB_GONE], 2, tab + 1, -1, SQLITE_STATIC);
+        if (step_done(d->st[DS_VOCAB_GONE]) != 0)
+            return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
+                                sqlite3_errmsg(d->db));
     }
     strmap_clear(&d->deltas);
-    if (sqlite3_exec(d->db, "DELETE FROM vocab WHERE df <= 0", NULL, NULL, NULL) != SQLITE_OK)
-        return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
-                            sqlite3_errmsg(d->db));
     return 0;
 }
 
@@ -727,7 +808,14 @@ int pr_derived_finish(pr_derived *d, pr_error *err)
 {
     if (flush_vocab(d, err) != 0)
         return -1;
-    return regroup(d->db, err);
+    /* groups only move when pages do: a run that changed nothing does not
+     * read every page's fingerprint and title again */
+    return d->changed ? regroup(d->db, err) : 0;
+}
+
+int pr_derived_regroup(sqlite3 *db, pr_error *err)
+{
+    return regroup(db, err);
 }
 
 int pr_derived_rebuild(sqlite3 *db, pr_error *err)

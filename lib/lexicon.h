@@ -51,6 +51,44 @@ uint64_t pr_simhash(const char *text, int len);
  * different pages are 12 bits apart, the rest 17 or more. */
 #define PR_SIMHASH_MAX_BITS 7
 
+/* A word of a text as pr_words cuts it, with what the vocabulary, the
+ * acronyms and the fingerprint need. */
+typedef struct pr_word {
+    int start, end;            /* bytes [start, end) of the text */
+    const char *folded, *form; /* as pr_word_fn receives them */
+    int flen, mlen;            /* their lengths */
+    int stop;                  /* folded is a stop word */
+    uint64_t fh;               /* FNV-1a 64 of folded */
+} pr_word;
+
+/* Word cutting with a cache of folded and display forms (French text is
+ * Zipfian): one per thread. */
+typedef struct pr_lexer pr_lexer;
+
+pr_lexer *pr_lexer_new(void);
+void pr_lexer_free(pr_lexer *lx);
+
+/*
+ * What one page gives the derived tables, computed from its text alone
+ * (no index needed: the indexer's parser threads do it). The columns are
+ * those of fts: title, headings, chapeau, body, taxonomy.
+ */
+#define PR_FACT_COLS 5
+#define PR_VOCAB_KEY_MAX 512 /* longer folded + form pairs are not counted */
+enum { PR_FACTS_ALL = 1 };  /* WHAT: also acronyms and fingerprint; else words only */
+typedef struct pr_page_facts {
+    char *words;      /* NWORDS "folded\tform\0": each folded word once, first form */
+    int nwords;
+    char *acronyms;   /* NACRONYMS "acronym\0long form\0key\0" (acronyms.h) */
+    int nacronyms;
+    uint64_t simhash; /* of chapeau + "\n" + body (pr_simhash), 0 for none */
+    void *priv;
+} pr_page_facts;
+
+int pr_page_facts_compute(pr_lexer *lx, const char *const text[PR_FACT_COLS],
+                          const int len[PR_FACT_COLS], int what, pr_page_facts *f);
+void pr_page_facts_free(pr_page_facts *f);
+
 /* The run-wide state of the derived tables (vocabulary deltas, caches). */
 typedef struct pr_derived pr_derived;
 
@@ -65,9 +103,20 @@ void pr_derived_free(pr_derived *d);
  */
 int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err);
 
-/* Write the vocabulary deltas and regroup near-duplicates; inside the
- * run's transaction. Returns 0, or -1 with ERR set. */
+/*
+ * pr_derived_doc(+1) for a page whose facts were computed beforehand
+ * (pr_page_facts_compute with PR_FACTS_ALL on the text just written), except
+ * the fingerprint, which the caller stores in documents.simhash itself.
+ */
+int pr_derived_add(pr_derived *d, sqlite3_int64 id, const pr_page_facts *f, pr_error *err);
+
+/* Write the vocabulary deltas and, when pages were added, changed or
+ * removed, regroup duplicates; inside the run's transaction. Returns 0, or
+ * -1 with ERR set. */
 int pr_derived_finish(pr_derived *d, pr_error *err);
+
+/* Recompute the duplicate groups alone (schema migration). */
+int pr_derived_regroup(sqlite3 *db, pr_error *err);
 
 /* Recompute every derived table from all of `documents` (schema
  * migration, tests). Runs inside the caller's transaction if any.

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t hash(const char *s, size_t n)
+uint64_t strmap_hash(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;
     size_t i;
@@ -47,7 +47,7 @@ void strmap_free(strmap *m)
 
 static size_t slot_of(const strmap_entry *v, size_t cap, const char *key, size_t len)
 {
-    size_t i = (size_t)hash(key, len) & (cap - 1);
+    size_t i = (size_t)strmap_hash(key, len) & (cap - 1);
 
     while (v[i].key && !(strlen(v[i].key) == len && !memcmp(v[i].key, key, len)))
         i = (i + 1) & (cap - 1);

@@ -8,6 +8,7 @@
 #define STRMAP_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct strmap_entry {
     char *key;        /* NULL: empty slot */
@@ -19,6 +20,9 @@ typedef struct strmap {
     strmap_entry *v;
     size_t cap, len;
 } strmap;
+
+/* The map's hash of N bytes at S (FNV-1a, 64 bits). */
+uint64_t strmap_hash(const char *s, size_t n);
 
 void strmap_init(strmap *m);
 void strmap_free(strmap *m);
