@@ -688,14 +688,17 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
 {
     lit_row *lit = NULL, key, *found;
     size_t n = 0, cap = 0;
+    int sorted = 1;
     sqlite3_stmt *st;
     pr_error err;
     int i;
 
     if (!q->literal || m->n == 0)
         return;
-    st = pr_searcher_stmt(s, "SELECT rowid, -bm25(fts, ?, ?, ?, ?, ?) FROM fts WHERE fts MATCH ?"
-                             " ORDER BY rowid", &err);
+    /* FTS5 returns rowids in ascending order; an ORDER BY here cost a
+     * sort of every row. */
+    st = pr_searcher_stmt(s, "SELECT rowid, -bm25(fts, ?, ?, ?, ?, ?) FROM fts WHERE fts MATCH ?",
+                          &err);
     if (!st)
         return;
     for (i = 0; i < PR_NCOLS; i++)
@@ -709,9 +712,13 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
             lit = nv;
         }
         lit[n].id = sqlite3_column_int64(st, 0);
-        lit[n++].bm25 = sqlite3_column_double(st, 1);
+        lit[n].bm25 = sqlite3_column_double(st, 1);
+        sorted = sorted && (n == 0 || lit[n - 1].id < lit[n].id);
+        n++;
     }
     sqlite3_reset(st);
+    if (!sorted)
+        qsort(lit, n, sizeof *lit, cmp_lit);
     for (i = 0; i < m->n; i++) {
         key.id = m->v[i].id;
         found = n ? bsearch(&key, lit, n, sizeof *lit, cmp_lit) : NULL;
