@@ -217,98 +217,13 @@ sqlite3_stmt *pr_searcher_stmt(pr_searcher *s, const char *sql, pr_error *err)
     return slot->st;
 }
 
-/*
- * FTS5 auxiliary function title_start(fts, MASK): 1 when the title starts
- * with the words as typed, in order, one right after the other; MASK has
- * a bit per FTS5 string of the query that is such a word (pr_query
- * literal_phrases: expansions and exclusions are not), and at least two
- * (a single word is too weak a signal). A title that begins with what was
- * asked for is about it more surely than one that mentions it on the way
- * (ranking, rank_rows()).
- */
-static int inst_at(const Fts5ExtensionApi *api, Fts5Context *fts, int n, int phrase, int pos)
-{
-    int i, p, col, off;
-
-    for (i = 0; i < n; i++)
-        if (api->xInst(fts, i, &p, &col, &off) == SQLITE_OK && p == phrase &&
-            col == PR_COL_TITLE && off == pos)
-            return 1;
-    return 0;
-}
-
-static void title_pos(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
-                      int nval, sqlite3_value **vals)
-{
-    sqlite3_uint64 mask = nval > 0 ? (sqlite3_uint64)sqlite3_value_int64(vals[0]) : 0;
-    int n = 0, p, pos = 0, np = api->xPhraseCount(fts);
-
-    if (__builtin_popcountll(mask) < 2 || api->xInstCount(fts, &n) != SQLITE_OK) {
-        sqlite3_result_int(ctx, 0);
-        return;
-    }
-    for (p = 0; p < np && p < 64; p++) {
-        if (!(mask >> p & 1))
-            continue;
-        if (!inst_at(api, fts, n, p, pos)) {
-            sqlite3_result_int(ctx, 0);
-            return;
-        }
-        pos += api->xPhraseSize(fts, p);
-    }
-    sqlite3_result_int(ctx, 1);
-}
-
-/*
- * FTS5 auxiliary function title_cover(fts, GROUPS): 1 when the title
- * holds every required part of the query (GROUPS: pr_query phrase_groups,
- * the part of each FTS5 string; a part is covered when any of its strings
- * is in the title: a word, an alternative of an OR, the acronym or its
- * long form), for queries of two parts or more. A title naming all that
- * was asked for is about it (ranking, rank_rows()).
- */
-static void title_cover(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
-                        int nval, sqlite3_value **vals)
-{
-    const char *groups = nval > 0 ? (const char *)sqlite3_value_text(vals[0]) : NULL;
-    unsigned long long want = 0, have = 0;
-    int n = 0, i, p, col, off, len = groups ? (int)strlen(groups) : 0;
-
-    for (i = 0; i < len; i++)
-        want |= 1ULL << (groups[i] - 'A');
-    if (__builtin_popcountll(want) < 2 || api->xInstCount(fts, &n) != SQLITE_OK) {
-        sqlite3_result_int(ctx, 0);
-        return;
-    }
-    for (i = 0; i < n; i++)
-        if (api->xInst(fts, i, &p, &col, &off) == SQLITE_OK && col == PR_COL_TITLE && p < len)
-            have |= 1ULL << (groups[p] - 'A');
-    sqlite3_result_int(ctx, have == want);
-}
-
-static int register_title_pos(sqlite3 *db)
-{
-    fts5_api *api = NULL;
-    sqlite3_stmt *st = NULL;
-
-    if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &st, NULL) == SQLITE_OK &&
-        sqlite3_bind_pointer(st, 1, (void *)&api, "fts5_api_ptr", NULL) == SQLITE_OK)
-        sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (!api)
-        return -1;
-    if (api->xCreateFunction(api, "title_start", NULL, title_pos, NULL) != SQLITE_OK)
-        return -1;
-    return api->xCreateFunction(api, "title_cover", NULL, title_cover, NULL) == SQLITE_OK ? 0
-                                                                                        : -1;
-}
-
 static sqlite3 *open_db(const char *path, pr_searcher *s, pr_error *err)
 {
     sqlite3 *db = pr_index_open(path, PR_INDEX_READONLY, err);
 
-    if (db && register_title_pos(db) != 0) {
-        pr_error_set(err, 0, 0, "%s: cannot register title_pos: %s", path, sqlite3_errmsg(db));
+    if (db && pr_rank_register(db, s) != 0) {
+        pr_error_set(err, 0, 0, "%s: cannot register the ranking functions: %s", path,
+                     sqlite3_errmsg(db));
         sqlite3_close(db);
         return NULL;
     }
@@ -505,7 +420,7 @@ static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match
     int i;
 
     if (match_expr) {
-        pr_buf_adds(sql, "SELECT fts.rowid, -bm25(fts");
+        pr_buf_adds(sql, "SELECT fts.rowid, -pr_bm25(fts");
         for (i = 0; i < PR_NCOLS; i++) {
             pr_buf_adds(sql, ", ?");
             bind_real(b, s->cfg.weights[i]);
@@ -697,7 +612,7 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
         return;
     /* FTS5 returns rowids in ascending order; an ORDER BY here cost a
      * sort of every row. */
-    st = pr_searcher_stmt(s, "SELECT rowid, -bm25(fts, ?, ?, ?, ?, ?) FROM fts WHERE fts MATCH ?",
+    st = pr_searcher_stmt(s, "SELECT rowid, -pr_bm25(fts, ?, ?, ?, ?, ?) FROM fts WHERE fts MATCH ?",
                           &err);
     if (!st)
         return;

@@ -30,6 +30,7 @@ struct search_docs {
     int *index_of;           /* page id -> index, -1 when absent; max_id + 1 */
     sqlite3_int64 *date_ts;  /* per page; PR_DOCS_UNDATED when none */
     sqlite3_int64 *grp;      /* per page: duplicate group, 0 when alone */
+    int *ntok;               /* per page: tokens in FTS5 (fts_docsize), -1 unknown */
     int *off;                /* per page + 1: into form_of */
     int *form_of;
     int nforms;
@@ -49,6 +50,7 @@ void pr_docs_free(search_docs *d)
     free(d->index_of);
     free(d->date_ts);
     free(d->grp);
+    free(d->ntok);
     free(d->off);
     free(d->form_of);
     free(d);
@@ -113,6 +115,48 @@ static int load_pages(pr_searcher *s, search_docs *d, pr_error *err)
             d->index_of[ids[i]] = i;
     free(ids);
     return 0;
+}
+
+/* Sum of the varints of an fts_docsize blob: the page's tokens in every
+ * column, what FTS5's xColumnSize(-1) gives (SQLite varints, at most 9
+ * bytes; column sizes fit 32 bits). -1 when malformed. */
+static int docsize_sum(const unsigned char *p, int n)
+{
+    long long sum = 0;
+    int i = 0;
+
+    while (i < n) {
+        unsigned long long v = 0;
+        int k;
+        for (k = 0; k < 8 && i < n && (p[i] & 0x80); k++)
+            v = (v << 7) | (p[i++] & 0x7f);
+        if (i >= n)
+            return -1;
+        v = k == 8 ? (v << 8) | p[i++] : (v << 7) | p[i++];
+        sum += (long long)(v & 0xffffffffu);
+    }
+    return sum > INT32_MAX ? -1 : (int)sum;
+}
+
+static int load_sizes(pr_searcher *s, search_docs *d, pr_error *err)
+{
+    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT id, sz FROM fts_docsize", err);
+    int rc;
+
+    if (!st)
+        return -1;
+    if (!(d->ntok = malloc(((size_t)d->n + 1) * sizeof *d->ntok))) {
+        sqlite3_reset(st);
+        return oom(err);
+    }
+    memset(d->ntok, 0xff, ((size_t)d->n + 1) * sizeof *d->ntok);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int i = pr_docs_index(d, sqlite3_column_int64(st, 0));
+        if (i >= 0)
+            d->ntok[i] = docsize_sum(sqlite3_column_blob(st, 1), sqlite3_column_bytes(st, 1));
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : read_failed(s, err);
 }
 
 static int load_groups(pr_searcher *s, search_docs *d, pr_error *err)
@@ -243,7 +287,7 @@ search_docs *pr_docs_get(pr_searcher *s, pr_error *err)
         return NULL;
     }
     d->data_version = v;
-    if (load_pages(s, d, err) != 0 || load_groups(s, d, err) != 0 ||
+    if (load_pages(s, d, err) != 0 || load_groups(s, d, err) != 0 || load_sizes(s, d, err) != 0 ||
         load_facets(s, d, err) != 0) {
         pr_docs_free(d);
         return NULL;
@@ -271,6 +315,11 @@ sqlite3_int64 pr_docs_date(const search_docs *d, int i)
 sqlite3_int64 pr_docs_group(const search_docs *d, int i)
 {
     return i >= 0 ? d->grp[i] : 0;
+}
+
+int pr_docs_tokens(const search_docs *d, int i)
+{
+    return i >= 0 ? d->ntok[i] : -1;
 }
 
 int pr_docs_forms(const search_docs *d, int i, const int **forms)

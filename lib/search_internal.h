@@ -89,6 +89,12 @@ const char *pr_lexicon_correct(const search_lexicon *lx, const char *w, int maxd
 int pr_lexicon_complete(const search_lexicon *lx, const char *prefix, int limit,
                         const char **forms, long long *dfs);
 
+/* ---- search_rank.c ---- */
+
+/* Register pr_bm25(), title_start() and title_cover() on DB, S's
+ * connection (pr_bm25 reads S's page table). 0, or -1 on failure. */
+int pr_rank_register(sqlite3 *db, pr_searcher *s);
+
 /* ---- search_docs.c ---- */
 
 /* Facet kinds, in the order of the answer's "facets" object. */
@@ -120,6 +126,8 @@ int pr_docs_index(const search_docs *d, sqlite3_int64 id);
 int pr_docs_count(const search_docs *d);
 sqlite3_int64 pr_docs_date(const search_docs *d, int i);
 sqlite3_int64 pr_docs_group(const search_docs *d, int i);
+/* Tokens of page I in the FTS5 table (its fts_docsize), -1 if unknown. */
+int pr_docs_tokens(const search_docs *d, int i);
 /* The forms of page I in *FORMS (indexes for pr_docs_form_at); returns
  * how many. */
 int pr_docs_forms(const search_docs *d, int i, const int **forms);
