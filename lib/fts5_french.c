@@ -16,6 +16,9 @@ SQLITE_EXTENSION_INIT3
 #include <sqlite3.h>
 #endif
 #include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "fr_tokenizer.h"
 #include "fts5_french.h"
@@ -55,10 +58,180 @@ static fr_mode mode_of(int flags)
     return FR_MODE_DOCUMENT;
 }
 
+/* ---- recorded tokens ------------------------------------------------------ */
+
+enum { REC_HEAD = 2 + 1 + 4 + 4 };
+
+static int record_token(void *ctx, int flags, const char *token, int len, int start, int end)
+{
+    fts5_french_tokens *out = ctx;
+    uint16_t n = (uint16_t)len;
+    char *p;
+
+    if (len > UINT16_MAX)
+        return -1; /* cannot happen: forms are at most FORM_MAX + 1 bytes */
+    if (out->len + REC_HEAD + (size_t)len > out->cap) {
+        size_t cap = out->cap ? out->cap : 4096;
+        while (out->len + REC_HEAD + (size_t)len > cap)
+            cap *= 2;
+        p = realloc(out->p, cap);
+        if (!p)
+            return -1;
+        out->p = p;
+        out->cap = cap;
+    }
+    p = out->p + out->len;
+    memcpy(p, &n, 2);
+    p[2] = (char)flags;
+    memcpy(p + 3, &start, 4);
+    memcpy(p + 7, &end, 4);
+    memcpy(p + REC_HEAD, token, (size_t)len);
+    out->len += REC_HEAD + (size_t)len;
+    return 0;
+}
+
+int fts5_french_record(fr_tokenizer *t, const char *text, int len, fts5_french_tokens *out)
+{
+    return fr_tokenize(t, FR_MODE_DOCUMENT, text, len, record_token, out) ? -1 : 0;
+}
+
+void fts5_french_tokens_free(fts5_french_tokens *tok)
+{
+    free(tok->p);
+    memset(tok, 0, sizeof *tok);
+}
+
+static int replay_tokens(const char *p, size_t n, void *ctx,
+                         int (*xtoken)(void *, int, const char *, int, int, int))
+{
+    const char *end = p + n;
+    int rc = 0;
+
+    while (rc == 0 && p < end) {
+        uint16_t len;
+        int start, stop;
+        memcpy(&len, p, 2);
+        memcpy(&start, p + 3, 4);
+        memcpy(&stop, p + 7, 4);
+        rc = xtoken(ctx, (unsigned char)p[2], p + REC_HEAD, len, start, stop);
+        p += REC_HEAD + len;
+    }
+    return rc;
+}
+
+typedef struct replay_entry {
+    const char *text;  /* NULL: empty slot */
+    int len;
+    uint64_t h;
+    const char *tokens;
+    size_t n;
+} replay_entry;
+
+struct fts5_french_replay {
+    replay_entry *v;
+    size_t cap, used;
+    long hits;
+};
+
+/* The texts are pages' columns: their length and both ends tell them apart;
+ * a hit is then checked byte for byte. */
+static uint64_t text_hash(const char *text, int len)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)len;
+    int i, k = len < 32 ? len : 32;
+
+    for (i = 0; i < k; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    for (i = len - k; i < len; i++)
+        h = (h ^ (unsigned char)text[i]) * 1099511628211ULL;
+    return h;
+}
+
+fts5_french_replay *fts5_french_replay_new(void)
+{
+    return calloc(1, sizeof(fts5_french_replay));
+}
+
+void fts5_french_replay_free(fts5_french_replay *r)
+{
+    if (r) {
+        free(r->v);
+        free(r);
+    }
+}
+
+static replay_entry *replay_slot(replay_entry *v, size_t cap, const char *text, int len,
+                                 uint64_t h)
+{
+    size_t i;
+
+    for (i = h & (cap - 1); v[i].text; i = (i + 1) & (cap - 1))
+        if (v[i].h == h && v[i].len == len && !memcmp(v[i].text, text, (size_t)len))
+            break;
+    return &v[i];
+}
+
+int fts5_french_replay_add(fts5_french_replay *r, const char *text, int len, const char *tokens,
+                           size_t n)
+{
+    uint64_t h;
+    replay_entry *e;
+
+    if (!text || len <= 0)
+        return 0; /* nothing to tokenize anyway */
+    if ((r->used + 1) * 2 > r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 1024, i;
+        replay_entry *v = calloc(cap, sizeof *v);
+        if (!v)
+            return -1;
+        for (i = 0; i < r->cap; i++)
+            if (r->v[i].text)
+                *replay_slot(v, cap, r->v[i].text, r->v[i].len, r->v[i].h) = r->v[i];
+        free(r->v);
+        r->v = v;
+        r->cap = cap;
+    }
+    h = text_hash(text, len);
+    e = replay_slot(r->v, r->cap, text, len, h);
+    if (!e->text)
+        r->used++;
+    *e = (replay_entry){text, len, h, tokens, n};
+    return 0;
+}
+
+void fts5_french_replay_clear(fts5_french_replay *r)
+{
+    if (r->v && r->used)
+        memset(r->v, 0, r->cap * sizeof *r->v);
+    r->used = 0;
+}
+
+long fts5_french_replay_hits(const fts5_french_replay *r)
+{
+    return r->hits;
+}
+
+static __thread fts5_french_replay *replay_now;
+
+void fts5_french_replay_use(fts5_french_replay *r)
+{
+    replay_now = r;
+}
+
 static int french_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int len,
                            int (*xtoken)(void *, int, const char *, int, int, int))
 {
-    int rc = fr_tokenize((fr_tokenizer *)tok, mode_of(flags), text, len, xtoken, ctx);
+    int rc;
+
+    if (replay_now && flags == FTS5_TOKENIZE_DOCUMENT && replay_now->used && len > 0) {
+        replay_entry *e = replay_slot(replay_now->v, replay_now->cap, text, len,
+                                      text_hash(text, len));
+        if (e->text) {
+            replay_now->hits++;
+            return replay_tokens(e->tokens, e->n, ctx, xtoken);
+        }
+    }
+    rc = fr_tokenize((fr_tokenizer *)tok, mode_of(flags), text, len, xtoken, ctx);
     return rc == -1 ? SQLITE_NOMEM : rc;
 }
 

@@ -19,4 +19,43 @@
  */
 int fts5_french_register(sqlite3 *db, const char **errmsg);
 
+/*
+ * Tokens computed ahead of FTS5. The indexer tokenizes each page on its
+ * parser threads (fts5_french_record, with that thread's own tokenizer)
+ * and, around the statement that inserts the pages into fts, hands the
+ * recorded tokens to the writer thread's "french" tokenizers
+ * (fts5_french_replay_use): a document text found there, byte for byte, is
+ * given to FTS5 from the record instead of being tokenized again. The
+ * tokens are the same ones, as the same code made them from the same text;
+ * a text not found is tokenized as usual.
+ */
+#include <stddef.h>
+#include "fr_tokenizer.h"
+
+typedef struct fts5_french_tokens {
+    char *p;          /* records: u16 length, u8 flags, i32 start, i32 end, bytes */
+    size_t len, cap;
+} fts5_french_tokens;
+
+/* Append the tokens of LEN bytes of TEXT, as a document, to OUT.
+ * Returns 0, or -1 out of memory. */
+int fts5_french_record(fr_tokenizer *t, const char *text, int len, fts5_french_tokens *out);
+void fts5_french_tokens_free(fts5_french_tokens *tok);
+
+typedef struct fts5_french_replay fts5_french_replay;
+
+fts5_french_replay *fts5_french_replay_new(void);
+void fts5_french_replay_free(fts5_french_replay *r);
+
+/* TEXT (LEN bytes) has the N bytes of records at TOKENS. TEXT and TOKENS
+ * must stay valid until the replay is cleared. -1 out of memory. */
+int fts5_french_replay_add(fts5_french_replay *r, const char *text, int len, const char *tokens,
+                           size_t n);
+/* Forget every text; the replay counts (hits: texts found) are kept. */
+void fts5_french_replay_clear(fts5_french_replay *r);
+long fts5_french_replay_hits(const fts5_french_replay *r);
+
+/* R (or NULL: none) is what this thread's "french" tokenizers replay. */
+void fts5_french_replay_use(fts5_french_replay *r);
+
 #endif

@@ -110,6 +110,39 @@ static const char schema_v2[] =
     "INSERT INTO fts(fts) VALUES ('rebuild');"
     "PRAGMA user_version = 2;";
 
+/*
+ * Version 3: what makes indexing fast, nothing a reader sees. The insert
+ * and update triggers stand aside while the indexer fills fts itself, a
+ * batch of pages per statement (FTS5 writes a segment per statement): the
+ * indexer sets meta 'fts_by_indexer' inside its transaction, never
+ * committed. A covering index answers "is this file unchanged?" from the
+ * index alone (a rerun reads no page text), another one the duplicate
+ * grouping's scan of fingerprints and titles.
+ */
+#define PR_FTS_TRIGGER_WHEN " WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'fts_by_indexer')"
+static const char schema_v3[] =
+    "DROP TRIGGER documents_ai;"
+    "DROP TRIGGER documents_au;"
+    "CREATE TRIGGER documents_ai AFTER INSERT ON documents" PR_FTS_TRIGGER_WHEN " BEGIN"
+    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    "END;"
+    "CREATE TRIGGER documents_au AFTER UPDATE OF title, headings, chapeau, body, taxonomy"
+    "  ON documents" PR_FTS_TRIGGER_WHEN " BEGIN"
+    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
+    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    "END;"
+    "CREATE INDEX documents_stat ON documents(source, size, mtime_ns, hash);"
+    "CREATE INDEX documents_groups ON documents(id, simhash, title);"
+    /* Measured on 10k pages: merging 16 segments at a time instead of 4
+     * costs the writer ~18% less, and leaves fewer segments than one per
+     * page statement did (10 against 14). */
+    "INSERT INTO fts(fts, rank) VALUES ('automerge', 16);"
+    "INSERT INTO fts(fts, rank) VALUES ('crisismerge', 64);"
+    "PRAGMA user_version = 3;";
+
 static int user_version(sqlite3 *db)
 {
     sqlite3_stmt *st;
@@ -144,6 +177,13 @@ static int migrate(sqlite3 *db, const char *path, int version, pr_error *err)
         if (rc == SQLITE_OK && pr_derived_rebuild(db, &derr) != 0)
             rc = SQLITE_ERROR;
     }
+    if (rc == SQLITE_OK && version < 3) {
+        rc = sqlite3_exec(db, schema_v3, NULL, NULL, &msg);
+        /* groups now also join pages by title: computed once here, then
+         * by the runs that change pages */
+        if (rc == SQLITE_OK && version == 2 && pr_derived_regroup(db, &derr) != 0)
+            rc = SQLITE_ERROR;
+    }
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
@@ -171,7 +211,7 @@ static int check_version(sqlite3 *db, const char *path, int flags, pr_error *err
     if (flags & PR_INDEX_READONLY) {
         if (v == 0)
             return pr_error_set(err, 0, 0, "%s: not a prsearch index (empty or foreign file)", path);
-        if (v < PR_SCHEMA_VERSION)
+        if (v < PR_SCHEMA_READ_MIN)
             return pr_error_set(err, 0, 0,
                                 "%s: index schema %d is old: run prsearch-index to upgrade it",
                                 path, v);
@@ -229,8 +269,15 @@ static int configure_writer(sqlite3 *db, const char *path, pr_error *err)
     /* WAL lets the daemon keep reading the previous state while a run
      * writes; synchronous=NORMAL is durable at each checkpoint and cannot
      * corrupt in WAL mode. */
+    /* A run is one transaction: a page cache that holds what it changes
+     * writes each page to the WAL once, at commit, instead of spilling and
+     * rewriting it (128 MB; 100k pages make a 1 GB index, and still spill
+     * less); statement journals and sorters stay in memory; mmap spares
+     * copies when reading the file (covering indexes of a rerun). */
     if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                         "PRAGMA journal_size_limit=67108864;",
+                         "PRAGMA journal_size_limit=67108864;"
+                         "PRAGMA cache_size=-131072; PRAGMA temp_store=MEMORY;"
+                         "PRAGMA mmap_size=268435456;",
                      NULL, NULL, &msg) != SQLITE_OK) {
         pr_error_set(err, 0, 0, "%s: %s", path, msg ? msg : sqlite3_errmsg(db));
         sqlite3_free(msg);

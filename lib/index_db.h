@@ -29,8 +29,11 @@
  *   doc_dups(doc_id, grp) -- pages whose bodies are near-identical
  *         (documents.simhash), grp the smallest id of their group
  * Version 2 added vocab, doc_acronyms, doc_dups, documents.simhash and
- * the FTS5 prefix indexes; a version 1 index is upgraded when opened for
- * writing.
+ * the FTS5 prefix indexes; version 3 lets the indexer fill fts in batches
+ * (the insert/update triggers stand aside while meta has 'fts_by_indexer',
+ * which a run sets and removes inside its transaction) and adds covering
+ * indexes for change detection and duplicate grouping. An older index is
+ * upgraded when opened for writing.
  *
  * Column order of fts is part of the contract: bm25() weights are given in
  * this order (PR_COL_TITLE ...).
@@ -41,7 +44,10 @@
 #include <sqlite3.h>
 #include "pr_error.h"
 
-#define PR_SCHEMA_VERSION 2
+#define PR_SCHEMA_VERSION 3
+/* The oldest schema a reader takes as it is: version 3 only changed how
+ * the indexer writes (index_db.c). */
+#define PR_SCHEMA_READ_MIN 2
 
 enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,
        PR_COL_TAXONOMY, PR_NCOLS };

@@ -3,13 +3,24 @@
  *
  * A run has three phases:
  *   1. walk: list the pages under each PATH (site rules from jekyll_site.c)
- *      and stat them;
- *   2. decide, on the writer thread: look each page up in the index; pages
- *      whose size and mtime match are done without being opened;
+ *      with one stat per page;
+ *   2. decide, on the writer thread: one ordered scan of the index's
+ *      (source, size, mtime, hash) covering index per PATH, merged with the
+ *      sorted file list: pages whose size and mtime match are done without
+ *      being opened, pages of the index no longer under the PATHs noted;
  *   3. parse on worker threads and write on this one, in file order, inside
- *      one transaction that also removes pages gone from under the PATHs.
- * Workers only read files and build pr_doc values; SQLite is touched by
- * the calling thread alone, so the index has exactly one writer.
+ *      one transaction that also removes the pages gone from under PATHs.
+ * Workers read files and prepare everything that needs no index: the
+ * pr_doc, the row's JSON and taxonomy, folded facet values, the words,
+ * acronyms and fingerprint for the derived tables (lexicon.h), and the
+ * FTS5 tokens of every column (fts5_french.h). SQLite is touched by the
+ * calling thread alone, so the index has exactly one writer.
+ *
+ * The writer fills fts itself, BATCH pages per statement: FTS5 writes a
+ * new segment at the end of every statement, and one segment per page
+ * made a run spend most of its time merging them. The schema's triggers
+ * stand aside meanwhile (index_db.c, meta 'fts_by_indexer'); the tokens
+ * FTS5 asks for are replayed from what the workers recorded.
  */
 #include "indexer.h"
 
@@ -30,12 +41,16 @@
 
 #include "document.h"
 #include "fr_tokenizer.h"
+#include "fts5_french.h"
 #include "index_db.h"
 #include "jekyll_site.h"
 #include "lexicon.h"
+#include "search_util.h"
 
+/* Pages per FTS5 statement (see above). */
+#define BATCH 256
 /* How far parser threads may run ahead of the writer: bounds memory. */
-#define PARSE_WINDOW 256
+#define PARSE_WINDOW (2 * BATCH)
 
 /* A PATH from the command line, resolved. */
 typedef struct index_root {
@@ -57,6 +72,18 @@ typedef enum parse_outcome {
     PARSED_REJECTED  /* err says why */
 } parse_outcome;
 
+/* What a parser thread makes of a page that is to be written. */
+typedef struct parsed {
+    pr_doc doc;
+    char *collection, *url;
+    char *cats, *tags, *taxonomy;  /* the row's JSON lists and taxonomy text */
+    char *facets;                  /* NFACETS "kind\0folded\0value\0" */
+    int nfacets;
+    pr_page_facts facts;           /* vocabulary, acronyms, fingerprint */
+    fts5_french_tokens tokens;     /* of the fts columns, one after the other */
+    size_t tok_end[PR_NCOLS];
+} parsed;
+
 typedef struct index_file {
     const index_root *root;
     char *source;      /* absolute path */
@@ -68,8 +95,7 @@ typedef struct index_file {
     /* Filled by a parser thread. */
     parse_outcome outcome;
     char hash[17];
-    pr_doc doc;
-    char *collection, *url;
+    parsed *p;         /* PARSED_DOC */
     pr_error err;
 } index_file;
 
@@ -116,15 +142,21 @@ static int add_file(file_list *l, const index_root *root, const char *source,
     return 0;
 }
 
-static int walk_dir(file_list *l, const index_root *root, const char *dir, const char *reldir,
-                    pr_error *err)
+/* Walk DIR (open as DFD, closed here): one stat per page, none for
+ * folders (readdir says what they are) or files that are no page. */
+static int walk_dir(file_list *l, const index_root *root, int dfd, const char *dir,
+                    const char *reldir, pr_error *err)
 {
-    DIR *d = opendir(dir);
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
     struct dirent *e;
     int rc = 0;
 
-    if (!d)
-        return pr_error_set(err, 0, 0, "%s: %s", dir, strerror(errno));
+    if (!d) {
+        rc = pr_error_set(err, 0, 0, "%s: %s", dir, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        return rc;
+    }
     while (rc == 0 && (e = readdir(d)) != NULL) {
         char path[PATH_MAX], rel[PATH_MAX];
         struct stat sb;
@@ -132,17 +164,26 @@ static int walk_dir(file_list *l, const index_root *root, const char *dir, const
 
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
+        if (e->d_type == DT_REG && !has_page_extension(e->d_name))
+            continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
         snprintf(rel, sizeof rel, "%s%s%s", reldir, reldir[0] ? "/" : "", e->d_name);
-        if (lstat(path, &sb) != 0)
-            continue;
-        if (S_ISLNK(sb.st_mode) && (stat(path, &sb) != 0 || S_ISDIR(sb.st_mode)))
-            continue; /* dangling links, and linked folders (loops) */
-        is_dir = S_ISDIR(sb.st_mode);
+        if (e->d_type == DT_DIR) {
+            is_dir = 1;
+        } else {
+            if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
+                continue;
+            if (S_ISLNK(sb.st_mode) &&
+                (fstatat(dirfd(d), e->d_name, &sb, 0) != 0 || S_ISDIR(sb.st_mode)))
+                continue; /* dangling links, and linked folders (loops) */
+            is_dir = S_ISDIR(sb.st_mode);
+        }
         if (pr_site_classify(root->site, rel, is_dir) == PR_SITE_SKIP)
             continue;
         if (is_dir)
-            rc = walk_dir(l, root, path, rel, err);
+            rc = walk_dir(l, root, openat(dirfd(d), e->d_name,
+                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
+                          path, rel, err);
         else if (S_ISREG(sb.st_mode) && has_page_extension(e->d_name))
             rc = add_file(l, root, path, rel, &sb) ? pr_error_set(err, 0, 0, "out of memory") : 0;
     }
@@ -196,7 +237,8 @@ static int walk_root(file_list *l, const index_root *r, const struct stat *sb, p
 {
     if (S_ISDIR(sb->st_mode)) {
         const char *rel = r->abs + strlen(r->site_root);
-        return walk_dir(l, r, r->abs, rel[0] == '/' ? rel + 1 : rel, err);
+        return walk_dir(l, r, open(r->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r->abs,
+                        rel[0] == '/' ? rel + 1 : rel, err);
     }
     if (add_file(l, r, r->abs, r->abs + strlen(r->site_root) + 1, sb) != 0)
         return pr_error_set(err, 0, 0, "out of memory");
@@ -208,33 +250,140 @@ static int compare_files(const void *a, const void *b)
     return strcmp(((const index_file *)a)->source, ((const index_file *)b)->source);
 }
 
+static void free_file(index_file *f)
+{
+    free(f->source);
+    free(f->relpath);
+}
+
+/* Sort the files by source and keep one of each (nested PATHs). */
+static void sort_files(file_list *l)
+{
+    size_t i, k;
+
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof *l->v, compare_files);
+    for (i = k = 0; i < l->n; i++) {
+        if (k > 0 && !strcmp(l->v[k - 1].source, l->v[i].source))
+            free_file(&l->v[i]);
+        else
+            l->v[k++] = l->v[i];
+    }
+    l->n = k;
+}
+
 /* ---- phase 2: what changed -------------------------------------------- */
 
-static int lookup_files(sqlite3 *db, file_list *l, int full, pr_error *err)
-{
-    sqlite3_stmt *st;
-    size_t i;
+typedef struct id_list {
+    sqlite3_int64 *v;
+    size_t n, cap;
+} id_list;
 
-    if (sqlite3_prepare_v2(db, "SELECT id, size, mtime_ns, hash FROM documents WHERE source = ?",
-                           -1, &st, NULL) != SQLITE_OK)
-        return pr_error_set(err, 0, 0, "%s", sqlite3_errmsg(db));
-    for (i = 0; i < l->n; i++) {
-        index_file *f = &l->v[i];
-        sqlite3_bind_text(st, 1, f->source, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) == SQLITE_ROW) {
-            const unsigned char *h = sqlite3_column_text(st, 3);
-            f->id = sqlite3_column_int64(st, 0);
+static int id_push(id_list *l, sqlite3_int64 id)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        sqlite3_int64 *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = id;
+    return 0;
+}
+
+/* The first file whose source sorts at or after KEY. */
+static size_t first_at_or_after(const file_list *l, const char *key)
+{
+    size_t lo = 0, hi = l->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(l->v[mid].source, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/*
+ * Set the state of the files under ROOT from the index and add to VANISHED
+ * the pages of the index under ROOT that the walk did not find. One range
+ * scan of documents_stat, in source order (SQLite's BINARY collation is
+ * strcmp's order), merged with the sorted file list: the index answers
+ * alone, no page row is read.
+ */
+static int lookup_root(sqlite3_stmt *st, file_list *l, const index_root *root, int full,
+                       id_list *vanished)
+{
+    size_t alen = strlen(root->abs), j;
+    char *end = malloc(alen + 2);
+    int rc = 0;
+
+    if (!end)
+        return -1;
+    memcpy(end, root->abs, alen);
+    memcpy(end + alen, "0", 2); /* '0' follows '/' */
+    sqlite3_bind_text(st, 1, root->abs, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, end, -1, SQLITE_STATIC);
+    j = first_at_or_after(l, root->abs);
+    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
+        const char *source = (const char *)sqlite3_column_text(st, 0);
+        int c = 1;
+        if (!source || (source[alen] != '\0' && source[alen] != '/'))
+            continue; /* "/site-old/..." sorts inside "/site" .. "/site0" */
+        while (j < l->n && (c = strcmp(l->v[j].source, source)) < 0)
+            j++;
+        if (c == 0) {
+            index_file *f = &l->v[j];
+            const unsigned char *h = sqlite3_column_text(st, 4);
+            f->id = sqlite3_column_int64(st, 1);
             snprintf(f->old_hash, sizeof f->old_hash, "%s", h ? (const char *)h : "");
-            f->state = (!full && sqlite3_column_int64(st, 1) == f->size &&
-                        sqlite3_column_int64(st, 2) == f->mtime_ns)
+            f->state = (!full && sqlite3_column_int64(st, 2) == f->size &&
+                        sqlite3_column_int64(st, 3) == f->mtime_ns)
                            ? FILE_UNCHANGED
                            : FILE_CHANGED;
-        } else {
-            f->state = FILE_NEW;
+        } else if (id_push(vanished, sqlite3_column_int64(st, 1)) != 0) {
+            rc = -1;
         }
-        sqlite3_reset(st);
     }
+    sqlite3_reset(st);
+    free(end);
+    return rc;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+    sqlite3_int64 x = *(const sqlite3_int64 *)a, y = *(const sqlite3_int64 *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static int lookup_files(sqlite3 *db, file_list *l, const index_root *roots, int nroots,
+                        int full, id_list *vanished, pr_error *err)
+{
+    sqlite3_stmt *st;
+    size_t i, k;
+    int r, rc = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT source, id, size, mtime_ns, hash FROM documents"
+                               " INDEXED BY documents_stat"
+                               " WHERE source >= ?1 AND source < ?2 ORDER BY source",
+                           -1, &st, NULL) != SQLITE_OK)
+        return pr_error_set(err, 0, 0, "%s", sqlite3_errmsg(db));
+    for (r = 0; rc == 0 && r < nroots; r++)
+        rc = lookup_root(st, l, &roots[r], full, vanished);
     sqlite3_finalize(st);
+    if (rc != 0)
+        return pr_error_set(err, 0, 0, "out of memory");
+    /* Nested or repeated PATHs see the same pages twice. */
+    qsort(vanished->v, vanished->n, sizeof *vanished->v, compare_ids);
+    for (i = k = 0; i < vanished->n; i++)
+        if (k == 0 || vanished->v[k - 1] != vanished->v[i])
+            vanished->v[k++] = vanished->v[i];
+    vanished->n = k;
     return 0;
 }
 
@@ -288,142 +437,6 @@ static char *read_file(const char *path, long long max_size, size_t *len, pr_err
     return buf;
 }
 
-static void parse_file(index_file *f, long long max_size, int full)
-{
-    const char *base = strrchr(f->relpath, '/');
-    size_t len;
-    char *src;
-
-    pr_error_clear(&f->err);
-    src = read_file(f->source, max_size, &len, &f->err);
-    if (!src) {
-        f->outcome = PARSED_REJECTED;
-        return;
-    }
-    hash_bytes(src, len, f->hash);
-    if (!full && f->state == FILE_CHANGED && !strcmp(f->hash, f->old_hash)) {
-        f->outcome = PARSED_SAME;
-    } else if (pr_doc_parse(src, len, base ? base + 1 : f->relpath, &f->doc, &f->err) != 0) {
-        f->outcome = PARSED_REJECTED;
-    } else {
-        f->collection = pr_site_collection(f->relpath);
-        f->url = f->collection ? pr_site_url(f->root->site, f->collection, f->relpath, &f->doc)
-                               : NULL;
-        f->outcome = PARSED_DOC;
-        if (!f->collection || !f->url) {
-            pr_doc_free(&f->doc);
-            pr_error_set(&f->err, 0, 0, "out of memory");
-            f->outcome = PARSED_REJECTED;
-        }
-    }
-    free(src);
-}
-
-/* The parse queue: files to parse, claimed in order by workers and
- * consumed in the same order by the writer. */
-typedef struct parse_queue {
-    index_file **files;
-    size_t n;
-    size_t next;      /* next file a worker claims */
-    size_t consumed;  /* files the writer has finished with */
-    unsigned char *ready;
-    int stop;
-    long long max_size;
-    int full;
-    pthread_mutex_t lock;
-    pthread_cond_t changed;
-} parse_queue;
-
-static void *parse_worker(void *arg)
-{
-    parse_queue *q = arg;
-    size_t i;
-
-    pthread_mutex_lock(&q->lock);
-    for (;;) {
-        while (!q->stop && q->next < q->n && q->next >= q->consumed + PARSE_WINDOW)
-            pthread_cond_wait(&q->changed, &q->lock);
-        if (q->stop || q->next >= q->n)
-            break;
-        i = q->next++;
-        pthread_mutex_unlock(&q->lock);
-        parse_file(q->files[i], q->max_size, q->full);
-        pthread_mutex_lock(&q->lock);
-        q->ready[i] = 1;
-        pthread_cond_broadcast(&q->changed);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return NULL;
-}
-
-static void wait_ready(parse_queue *q, size_t i)
-{
-    pthread_mutex_lock(&q->lock);
-    while (!q->ready[i])
-        pthread_cond_wait(&q->changed, &q->lock);
-    pthread_mutex_unlock(&q->lock);
-}
-
-static void mark_consumed(parse_queue *q, size_t i)
-{
-    pthread_mutex_lock(&q->lock);
-    q->consumed = i + 1;
-    pthread_cond_broadcast(&q->changed);
-    pthread_mutex_unlock(&q->lock);
-}
-
-/* ---- phase 3b: writing (this thread) ---------------------------------- */
-
-enum { ST_UPSERT, ST_DEL_FACETS, ST_ADD_FACET, ST_TOUCH, ST_DELETE, ST_SEEN, NSTMT };
-
-static const char *const stmt_sql[NSTMT] = {
-    [ST_UPSERT] =
-        "INSERT INTO documents(source, root, path, collection, url, title, date, date_ts,"
-        " categories, tags, chapeau, headings, body, taxonomy, size, mtime_ns, hash)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17)"
-        " ON CONFLICT(source) DO UPDATE SET root=excluded.root, path=excluded.path,"
-        " collection=excluded.collection, url=excluded.url, title=excluded.title,"
-        " date=excluded.date, date_ts=excluded.date_ts, categories=excluded.categories,"
-        " tags=excluded.tags, chapeau=excluded.chapeau, headings=excluded.headings,"
-        " body=excluded.body, taxonomy=excluded.taxonomy, size=excluded.size,"
-        " mtime_ns=excluded.mtime_ns, hash=excluded.hash RETURNING id",
-    [ST_DEL_FACETS] = "DELETE FROM doc_facets WHERE doc_id = ?",
-    [ST_ADD_FACET] = "INSERT OR IGNORE INTO doc_facets(kind, folded, doc_id, value) VALUES (?,?,?,?)",
-    [ST_TOUCH] = "UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?",
-    [ST_DELETE] = "DELETE FROM documents WHERE id = ?",
-    [ST_SEEN] = "INSERT OR IGNORE INTO temp.seen(id) VALUES (?)",
-};
-
-typedef struct writer {
-    sqlite3 *db;
-    sqlite3_stmt *st[NSTMT];
-    pr_derived *derived;  /* vocabulary, acronyms, fingerprints (lexicon.h) */
-    pr_index_stats *stats;
-    pr_index_report_fn report;
-    void *ctx;
-} writer;
-
-static int sql_fail(writer *w, pr_error *err)
-{
-    return pr_error_set(err, 0, 0, "index write failed: %s", sqlite3_errmsg(w->db));
-}
-
-/* Run a prepared statement that returns no rows, then reset it. */
-static int run_stmt(writer *w, int which, pr_error *err)
-{
-    int rc = sqlite3_step(w->st[which]);
-
-    sqlite3_reset(w->st[which]);
-    sqlite3_clear_bindings(w->st[which]);
-    return rc == SQLITE_DONE ? 0 : sql_fail(w, err);
-}
-
-static int mark_seen(writer *w, sqlite3_int64 id, pr_error *err)
-{
-    sqlite3_bind_int64(w->st[ST_SEEN], 1, id);
-    return run_stmt(w, ST_SEEN, err);
-}
-
 static char *json_list(const pr_strlist *l)
 {
     json_t *a = json_array();
@@ -458,39 +471,305 @@ static char *taxonomy_text(const char *collection, const pr_doc *d)
     return s;
 }
 
-static int add_facet(writer *w, sqlite3_int64 id, const char *kind, const char *value,
-                     pr_error *err)
-{
-    char *folded = fr_fold(value, (int)strlen(value));
+/* A parser thread's own analysers. */
+typedef struct parser {
+    fr_tokenizer *tok;
+    pr_lexer *lexer;
+} parser;
 
-    if (!folded)
-        return pr_error_set(err, 0, 0, "out of memory");
-    sqlite3_bind_text(w->st[ST_ADD_FACET], 1, kind, -1, SQLITE_STATIC);
-    sqlite3_bind_text(w->st[ST_ADD_FACET], 2, folded, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(w->st[ST_ADD_FACET], 3, id);
-    sqlite3_bind_text(w->st[ST_ADD_FACET], 4, value, -1, SQLITE_STATIC);
-    free(folded);
-    return run_stmt(w, ST_ADD_FACET, err);
+static int parser_init(parser *ps)
+{
+    ps->tok = fr_tokenizer_new();
+    ps->lexer = pr_lexer_new();
+    return ps->tok && ps->lexer ? 0 : -1;
 }
 
-static int write_facets(writer *w, sqlite3_int64 id, const index_file *f, pr_error *err)
+static void parser_free(parser *ps)
 {
-    const pr_doc *d = &f->doc;
+    fr_tokenizer_free(ps->tok);
+    pr_lexer_free(ps->lexer);
+}
+
+static void free_parsed(parsed *p)
+{
+    if (!p)
+        return;
+    pr_doc_free(&p->doc);
+    free(p->collection);
+    free(p->url);
+    free(p->cats);
+    free(p->tags);
+    free(p->taxonomy);
+    free(p->facets);
+    pr_page_facts_free(&p->facts);
+    fts5_french_tokens_free(&p->tokens);
+    free(p);
+}
+
+/* The facet rows of the page: collection, categories, tags, year. */
+static int prepare_facets(parsed *p)
+{
+    const pr_doc *d = &p->doc;
+    const char *kinds[] = {"collection", "category", "tag", "year"};
+    pr_buf b;
+    char year[5] = "";
+    size_t i, k;
+
+    pr_buf_init(&b);
+    if (d->date)
+        snprintf(year, sizeof year, "%.4s", d->date);
+    for (k = 0; k < 4; k++) {
+        const pr_strlist one = {(char **)&p->collection, 1};
+        char *ys = year;
+        const pr_strlist yl = {&ys, d->date ? 1 : 0};
+        const pr_strlist *l = k == 0 ? &one : k == 1 ? &d->categories : k == 2 ? &d->tags : &yl;
+        for (i = 0; i < l->n; i++) {
+            const char *v = l->items[i];
+            char *folded = fr_fold(v, (int)strlen(v));
+            if (!folded) {
+                b.oom = 1;
+                break;
+            }
+            pr_buf_add(&b, kinds[k], strlen(kinds[k]) + 1);
+            pr_buf_add(&b, folded, strlen(folded) + 1);
+            pr_buf_add(&b, v, strlen(v) + 1);
+            free(folded);
+            p->nfacets++;
+        }
+    }
+    if (b.oom) {
+        pr_buf_free(&b);
+        return -1;
+    }
+    p->facets = pr_buf_take(&b);
+    return p->facets ? 0 : -1;
+}
+
+/* The fts columns of a parsed page, in fts order (index_db.h). */
+static void fts_columns(const parsed *p, const char *text[PR_NCOLS], int len[PR_NCOLS])
+{
+    int c;
+
+    text[PR_COL_TITLE] = p->doc.title;
+    text[PR_COL_HEADINGS] = p->doc.headings;
+    text[PR_COL_CHAPEAU] = p->doc.chapeau;
+    text[PR_COL_BODY] = p->doc.body;
+    text[PR_COL_TAXONOMY] = p->taxonomy;
+    for (c = 0; c < PR_NCOLS; c++)
+        len[c] = text[c] ? (int)strlen(text[c]) : 0;
+}
+
+/* Everything the writer needs that the index does not: the row's JSON
+ * and taxonomy, facets, the derived tables' facts, the FTS5 tokens. */
+static int prepare_row(parsed *p, parser *ps)
+{
+    const char *text[PR_NCOLS];
+    int len[PR_NCOLS], c;
+
+    p->cats = json_list(&p->doc.categories);
+    p->tags = json_list(&p->doc.tags);
+    p->taxonomy = taxonomy_text(p->collection, &p->doc);
+    if (!p->cats || !p->tags || !p->taxonomy || prepare_facets(p) != 0)
+        return -1;
+    fts_columns(p, text, len);
+    if (pr_page_facts_compute(ps->lexer, text, len, PR_FACTS_ALL, &p->facts) != 0)
+        return -1;
+    for (c = 0; c < PR_NCOLS; c++) {
+        if (fts5_french_record(ps->tok, text[c], len[c], &p->tokens) != 0)
+            return -1;
+        p->tok_end[c] = p->tokens.len;
+    }
+    return 0;
+}
+
+static void parse_file(index_file *f, long long max_size, int full, parser *ps)
+{
+    const char *base = strrchr(f->relpath, '/');
+    size_t len;
+    char *src;
+    parsed *p;
+
+    pr_error_clear(&f->err);
+    f->outcome = PARSED_REJECTED;
+    src = read_file(f->source, max_size, &len, &f->err);
+    if (!src)
+        return;
+    hash_bytes(src, len, f->hash);
+    if (!full && f->state == FILE_CHANGED && !strcmp(f->hash, f->old_hash)) {
+        f->outcome = PARSED_SAME;
+    } else if (!(p = calloc(1, sizeof *p))) {
+        pr_error_set(&f->err, 0, 0, "out of memory");
+    } else if (pr_doc_parse(src, len, base ? base + 1 : f->relpath, &p->doc, &f->err) != 0) {
+        free(p);
+    } else {
+        p->collection = pr_site_collection(f->relpath);
+        p->url = p->collection ? pr_site_url(f->root->site, p->collection, f->relpath, &p->doc)
+                               : NULL;
+        if (!p->collection || !p->url || (p->doc.published && prepare_row(p, ps) != 0)) {
+            free_parsed(p);
+            pr_error_set(&f->err, 0, 0, "out of memory");
+        } else {
+            f->p = p;
+            f->outcome = PARSED_DOC;
+        }
+    }
+    free(src);
+}
+
+/* The parse queue: files to parse, claimed in order by workers and
+ * consumed in the same order by the writer. */
+typedef struct parse_queue {
+    index_file **files;
+    size_t n;
+    size_t next;      /* next file a worker claims */
+    size_t consumed;  /* files the writer has finished with */
+    unsigned char *ready;
+    int stop;
+    long long max_size;
+    int full;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+} parse_queue;
+
+typedef struct worker_arg {
+    parse_queue *q;
+    parser ps;
+} worker_arg;
+
+static void *parse_worker(void *arg)
+{
+    parse_queue *q = ((worker_arg *)arg)->q;
+    parser *ps = &((worker_arg *)arg)->ps;
     size_t i;
+
+    pthread_mutex_lock(&q->lock);
+    for (;;) {
+        while (!q->stop && q->next < q->n && q->next >= q->consumed + PARSE_WINDOW)
+            pthread_cond_wait(&q->changed, &q->lock);
+        if (q->stop || q->next >= q->n)
+            break;
+        i = q->next++;
+        pthread_mutex_unlock(&q->lock);
+        parse_file(q->files[i], q->max_size, q->full, ps);
+        pthread_mutex_lock(&q->lock);
+        q->ready[i] = 1;
+        pthread_cond_broadcast(&q->changed);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+static void wait_ready(parse_queue *q, size_t i)
+{
+    pthread_mutex_lock(&q->lock);
+    while (!q->ready[i])
+        pthread_cond_wait(&q->changed, &q->lock);
+    pthread_mutex_unlock(&q->lock);
+}
+
+static void mark_consumed(parse_queue *q, size_t i)
+{
+    pthread_mutex_lock(&q->lock);
+    q->consumed = i + 1;
+    pthread_cond_broadcast(&q->changed);
+    pthread_mutex_unlock(&q->lock);
+}
+
+/* ---- phase 3b: writing (this thread) ---------------------------------- */
+
+enum { ST_UPSERT, ST_DEL_FACETS, ST_ADD_FACET, ST_TOUCH, ST_DELETE, ST_FTS_DELETE, ST_FTS_INSERT,
+       NSTMT };
+
+/* The pages of a batch, by id: FTS5 takes them in rowid order. */
+#define BATCH_IDS " FROM documents WHERE id IN (SELECT value FROM json_each(?1))"
+
+static const char *const stmt_sql[NSTMT] = {
+    [ST_UPSERT] =
+        "INSERT INTO documents(source, root, path, collection, url, title, date, date_ts,"
+        " categories, tags, chapeau, headings, body, taxonomy, size, mtime_ns, hash, simhash)"
+        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+        " ON CONFLICT(source) DO UPDATE SET root=excluded.root, path=excluded.path,"
+        " collection=excluded.collection, url=excluded.url, title=excluded.title,"
+        " date=excluded.date, date_ts=excluded.date_ts, categories=excluded.categories,"
+        " tags=excluded.tags, chapeau=excluded.chapeau, headings=excluded.headings,"
+        " body=excluded.body, taxonomy=excluded.taxonomy, size=excluded.size,"
+        " mtime_ns=excluded.mtime_ns, hash=excluded.hash, simhash=excluded.simhash RETURNING id",
+    [ST_DEL_FACETS] = "DELETE FROM doc_facets WHERE doc_id = ?",
+    [ST_ADD_FACET] = "INSERT OR IGNORE INTO doc_facets(kind, folded, doc_id, value) VALUES (?,?,?,?)",
+    [ST_TOUCH] = "UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?",
+    [ST_DELETE] = "DELETE FROM documents WHERE id = ?",
+    [ST_FTS_DELETE] = "INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
+                      " SELECT 'delete', id, title, headings, chapeau, body, taxonomy" BATCH_IDS,
+    [ST_FTS_INSERT] = "INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
+                      " SELECT id, title, headings, chapeau, body, taxonomy" BATCH_IDS,
+};
+
+typedef struct writer {
+    sqlite3 *db;
+    sqlite3_stmt *st[NSTMT];
+    pr_derived *derived;  /* vocabulary, acronyms, fingerprints (lexicon.h) */
+    fts5_french_replay *replay; /* the batch's tokens, recorded by the workers */
+    pr_buf old_ids, new_ids;    /* the batch's pages leaving / entering fts, JSON */
+    pr_index_stats *stats;
+    pr_index_report_fn report;
+    void *ctx;
+} writer;
+
+static int sql_fail(writer *w, pr_error *err)
+{
+    return pr_error_set(err, 0, 0, "index write failed: %s", sqlite3_errmsg(w->db));
+}
+
+/* Run a prepared statement that returns no rows, then reset it. */
+static int run_stmt(writer *w, int which, pr_error *err)
+{
+    int rc = sqlite3_step(w->st[which]);
+
+    sqlite3_reset(w->st[which]);
+    sqlite3_clear_bindings(w->st[which]);
+    return rc == SQLITE_DONE ? 0 : sql_fail(w, err);
+}
+
+static void add_id(pr_buf *ids, sqlite3_int64 id)
+{
+    char num[32];
+
+    pr_buf_addc(ids, ids->len ? ',' : '[');
+    pr_buf_add(ids, num, (size_t)snprintf(num, sizeof num, "%lld", (long long)id));
+}
+
+/* One FTS5 statement for the pages of IDS (a JSON array being built). */
+static int run_fts(writer *w, int which, pr_buf *ids, pr_error *err)
+{
     int rc;
+
+    if (ids->len == 0)
+        return 0;
+    pr_buf_addc(ids, ']');
+    if (ids->oom)
+        return pr_error_set(err, 0, 0, "out of memory");
+    sqlite3_bind_text(w->st[which], 1, ids->p, (int)ids->len, SQLITE_STATIC);
+    rc = run_stmt(w, which, err);
+    ids->len = 0;
+    return rc;
+}
+
+static int write_facets(writer *w, sqlite3_int64 id, const parsed *p, pr_error *err)
+{
+    sqlite3_stmt *st = w->st[ST_ADD_FACET];
+    const char *s = p->facets;
+    int i, rc;
 
     sqlite3_bind_int64(w->st[ST_DEL_FACETS], 1, id);
     rc = run_stmt(w, ST_DEL_FACETS, err);
-    if (rc == 0)
-        rc = add_facet(w, id, "collection", f->collection, err);
-    for (i = 0; rc == 0 && i < d->categories.n; i++)
-        rc = add_facet(w, id, "category", d->categories.items[i], err);
-    for (i = 0; rc == 0 && i < d->tags.n; i++)
-        rc = add_facet(w, id, "tag", d->tags.items[i], err);
-    if (rc == 0 && d->date) {
-        char year[5];
-        snprintf(year, sizeof year, "%.4s", d->date);
-        rc = add_facet(w, id, "year", year, err);
+    for (i = 0; rc == 0 && i < p->nfacets; i++) {
+        const char *folded = s + strlen(s) + 1, *value = folded + strlen(folded) + 1;
+        sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, id);
+        sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
+        rc = run_stmt(w, ST_ADD_FACET, err);
+        s = value + strlen(value) + 1;
     }
     return rc;
 }
@@ -503,53 +782,47 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
         sqlite3_bind_null(st, i);
 }
 
+/* Write the row of F (its old version already left fts and the
+ * vocabulary), its facets and derived facts; fts takes it with the batch. */
 static int upsert_doc(writer *w, index_file *f, pr_error *err)
 {
     sqlite3_stmt *st = w->st[ST_UPSERT];
-    char *cats = json_list(&f->doc.categories), *tags = json_list(&f->doc.tags);
-    char *tax = taxonomy_text(f->collection, &f->doc);
+    const parsed *p = f->p;
     sqlite3_int64 id = 0;
     int rc;
 
-    if (!cats || !tags || !tax) {
-        free(cats), free(tags), free(tax);
-        return pr_error_set(err, 0, 0, "out of memory");
-    }
-    if (f->state != FILE_NEW && pr_derived_doc(w->derived, f->id, -1, err) != 0) {
-        free(cats), free(tags), free(tax);
-        return -1;
-    }
     bind_text(st, 1, f->source);
     bind_text(st, 2, f->root->site_root);
     bind_text(st, 3, f->relpath);
-    bind_text(st, 4, f->collection);
-    bind_text(st, 5, f->url);
-    bind_text(st, 6, f->doc.title);
-    bind_text(st, 7, f->doc.date);
-    if (f->doc.date)
-        sqlite3_bind_int64(st, 8, f->doc.date_ts);
-    bind_text(st, 9, cats);
-    bind_text(st, 10, tags);
-    bind_text(st, 11, f->doc.chapeau);
-    bind_text(st, 12, f->doc.headings);
-    bind_text(st, 13, f->doc.body);
-    bind_text(st, 14, tax);
+    bind_text(st, 4, p->collection);
+    bind_text(st, 5, p->url);
+    bind_text(st, 6, p->doc.title);
+    bind_text(st, 7, p->doc.date);
+    if (p->doc.date)
+        sqlite3_bind_int64(st, 8, p->doc.date_ts);
+    bind_text(st, 9, p->cats);
+    bind_text(st, 10, p->tags);
+    bind_text(st, 11, p->doc.chapeau);
+    bind_text(st, 12, p->doc.headings);
+    bind_text(st, 13, p->doc.body);
+    bind_text(st, 14, p->taxonomy);
     sqlite3_bind_int64(st, 15, f->size);
     sqlite3_bind_int64(st, 16, f->mtime_ns);
     bind_text(st, 17, f->hash);
+    if (p->facts.simhash)
+        sqlite3_bind_int64(st, 18, (sqlite3_int64)p->facts.simhash);
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         id = sqlite3_column_int64(st, 0);
     rc = (rc == SQLITE_ROW && sqlite3_step(st) == SQLITE_DONE) ? 0 : sql_fail(w, err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    free(cats), free(tags), free(tax);
     if (rc == 0)
-        rc = write_facets(w, id, f, err);
+        rc = write_facets(w, id, p, err);
     if (rc == 0)
-        rc = pr_derived_doc(w->derived, id, +1, err);
+        rc = pr_derived_add(w->derived, id, &p->facts, err);
     if (rc == 0)
-        rc = mark_seen(w, id, err);
+        add_id(&w->new_ids, id);
     return rc;
 }
 
@@ -573,12 +846,20 @@ static int touch_doc(writer *w, const index_file *f, pr_error *err)
     return run_stmt(w, ST_TOUCH, err);
 }
 
+/* Remove a page: its words leave the vocabulary, the schema's delete
+ * trigger takes it out of fts and the page's other tables. */
 static int delete_doc(writer *w, sqlite3_int64 id, pr_error *err)
 {
     if (pr_derived_doc(w->derived, id, -1, err) != 0)
         return -1;
     sqlite3_bind_int64(w->st[ST_DELETE], 1, id);
     return run_stmt(w, ST_DELETE, err);
+}
+
+/* A page whose new version replaces the indexed one. */
+static int replaces(const index_file *f)
+{
+    return f->outcome == PARSED_DOC && f->p->doc.published && f->state != FILE_NEW;
 }
 
 /* Apply one parsed file to the index. */
@@ -589,23 +870,22 @@ static int write_file(writer *w, index_file *f, pr_error *err)
         w->stats->rejected++;
         w->stats->files++;
         report_file(w, PR_EVENT_REJECTED, f);
-        /* Keep what was indexed before: a broken edit loses nothing. */
-        return f->state == FILE_NEW ? 0 : mark_seen(w, f->id, err);
+        return 0; /* keep what was indexed before: a broken edit loses nothing */
     case PARSED_SAME:
         w->stats->unchanged++;
         w->stats->files++;
-        return touch_doc(w, f, err) ? -1 : mark_seen(w, f->id, err);
+        return touch_doc(w, f, err);
     case PARSED_DOC:
         break;
     }
-    if (!f->doc.published) {
+    if (!f->p->doc.published) {
         /* A draft is not a page: it is not counted, and leaves the index. */
         if (f->state == FILE_NEW)
             return 0;
         w->stats->removed++;
         return delete_doc(w, f->id, err);
     }
-    if (f->doc.utf8_repaired) {
+    if (f->p->doc.utf8_repaired) {
         pr_error_set(&f->err, 0, 0, "warning: invalid UTF-8 replaced by U+FFFD");
         report_file(w, PR_EVENT_WARNING, f);
     }
@@ -617,13 +897,51 @@ static int write_file(writer *w, index_file *f, pr_error *err)
     return upsert_doc(w, f, err);
 }
 
-static void free_parsed(index_file *f)
+/*
+ * Write N parsed files, in order. Pages replaced leave fts first, all in
+ * one statement (their old text, read back from documents), then the rows
+ * are written, then the new versions enter fts in one statement; the
+ * tokens FTS5 asks for come from the workers' records.
+ */
+static int write_batch(writer *w, index_file **files, size_t n, pr_error *err)
 {
-    if (f->outcome == PARSED_DOC)
-        pr_doc_free(&f->doc);
-    free(f->collection);
-    free(f->url);
-    f->collection = f->url = NULL;
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; rc == 0 && i < n; i++) {
+        const parsed *p = files[i]->p;
+        const char *text[PR_NCOLS];
+        int len[PR_NCOLS], c;
+        if (files[i]->outcome != PARSED_DOC || !p->doc.published)
+            continue;
+        fts_columns(p, text, len);
+        for (c = 0; rc == 0 && c < PR_NCOLS; c++) {
+            size_t from = c ? p->tok_end[c - 1] : 0;
+            rc = fts5_french_replay_add(w->replay, text[c], len[c], p->tokens.p + from,
+                                        p->tok_end[c] - from);
+        }
+        if (rc != 0)
+            rc = pr_error_set(err, 0, 0, "out of memory");
+    }
+    for (i = 0; rc == 0 && i < n; i++)
+        if (replaces(files[i])) {
+            rc = pr_derived_doc(w->derived, files[i]->id, -1, err);
+            add_id(&w->old_ids, files[i]->id);
+        }
+    if (rc == 0)
+        rc = run_fts(w, ST_FTS_DELETE, &w->old_ids, err);
+    for (i = 0; rc == 0 && i < n; i++)
+        rc = write_file(w, files[i], err);
+    if (rc == 0)
+        rc = run_fts(w, ST_FTS_INSERT, &w->new_ids, err);
+    fts5_french_replay_clear(w->replay);
+    return rc;
+}
+
+static void free_file_parse(index_file *f)
+{
+    free_parsed(f->p);
+    f->p = NULL;
     f->outcome = PARSED_REJECTED;
 }
 
@@ -641,15 +959,21 @@ static void progress(writer *w, long done, long total)
                                              .total = total});
 }
 
-/* Parse the files that need it on worker threads and write each one, in
- * order, on this thread. */
+/* Parse the files that need it on worker threads and write them, in
+ * order and by batches, on this thread. */
 static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts, pr_error *err)
 {
     parse_queue q = {0};
     pthread_t tids[16];
-    int nthreads = opts->threads > 0 ? opts->threads : cpu_count(), started = 0, rc = 0;
-    size_t i, k = 0;
+    worker_arg args[16];
+    parser self;
+    int nthreads = opts->threads > 0 ? opts->threads : cpu_count(), started = 0, rc = 0, t;
+    size_t i, k = 0, end;
 
+    if (nthreads > 16)
+        nthreads = 16;
+    memset(args, 0, sizeof args);
+    memset(&self, 0, sizeof self);
     q.files = calloc(l->n ? l->n : 1, sizeof *q.files);
     q.ready = calloc(l->n ? l->n : 1, 1);
     if (!q.files || !q.ready) {
@@ -660,36 +984,47 @@ static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts
         if (l->v[i].state == FILE_UNCHANGED) {
             w->stats->unchanged++;
             w->stats->files++;
-            if (mark_seen(w, l->v[i].id, err) != 0) {
-                free(q.files), free(q.ready);
-                return -1;
-            }
         } else {
             q.files[q.n++] = &l->v[i];
         }
+    }
+    if (nthreads > (int)q.n)
+        nthreads = (int)q.n;
+    for (t = 0; t < nthreads; t++)
+        if (parser_init(&args[t].ps) != 0)
+            rc = -1;
+    if (q.n > 0 && parser_init(&self) != 0)
+        rc = -1;
+    if (rc != 0) {
+        rc = pr_error_set(err, 0, 0, "out of memory");
+        goto done;
     }
     q.max_size = opts->max_size > 0 ? opts->max_size : (long long)PR_DOC_MAX_SIZE_DEFAULT;
     q.full = opts->full;
     pthread_mutex_init(&q.lock, NULL);
     pthread_cond_init(&q.changed, NULL);
-    if (nthreads > 16)
-        nthreads = 16;
-    for (; started < nthreads && (size_t)started < q.n; started++)
-        if (pthread_create(&tids[started], NULL, parse_worker, &q) != 0)
-            break;
-    for (k = 0; k < q.n; k++) {
-        if (started == 0)
-            parse_file(q.files[k], q.max_size, q.full);
-        else
-            wait_ready(&q, k);
-        if (rc == 0)
-            rc = write_file(w, q.files[k], err);
-        free_parsed(q.files[k]);
-        mark_consumed(&q, k);
-        progress(w, (long)(l->n - q.n + k + 1), (long)l->n);
-        if (rc != 0)
+    for (; started < nthreads; started++) {
+        args[started].q = &q;
+        if (pthread_create(&tids[started], NULL, parse_worker, &args[started]) != 0)
             break;
     }
+    fts5_french_replay_use(w->replay);
+    for (k = 0; rc == 0 && k < q.n; k = end) {
+        end = k + BATCH < q.n ? k + BATCH : q.n;
+        for (i = k; i < end; i++) {
+            if (started == 0)
+                parse_file(q.files[i], q.max_size, q.full, &self);
+            else
+                wait_ready(&q, i);
+        }
+        rc = write_batch(w, q.files + k, end - k, err);
+        for (i = k; i < end; i++)
+            free_file_parse(q.files[i]);
+        mark_consumed(&q, end - 1);
+        for (i = k; rc == 0 && i < end; i++)
+            progress(w, (long)(l->n - q.n + i + 1), (long)l->n);
+    }
+    fts5_french_replay_use(NULL);
     pthread_mutex_lock(&q.lock);
     q.stop = 1;
     pthread_cond_broadcast(&q.changed);
@@ -699,49 +1034,31 @@ static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts
     /* After an early stop, files parsed ahead still hold documents. */
     for (; k < q.n; k++)
         if (q.ready[k])
-            free_parsed(q.files[k]);
+            free_file_parse(q.files[k]);
     pthread_cond_destroy(&q.changed);
     pthread_mutex_destroy(&q.lock);
+done:
+    for (t = 0; t < nthreads; t++)
+        parser_free(&args[t].ps);
+    parser_free(&self);
     free(q.files);
     free(q.ready);
     return rc;
 }
 
-/* Remove pages under ROOT that this run did not see: deleted files, and
- * files the site's rules now leave out. Page by page, so their words
- * leave the vocabulary. */
-static int remove_vanished(writer *w, const index_root *root, pr_error *err)
+/* Remove the pages under the PATHs that this run did not see: deleted
+ * files, and files the site's rules now leave out. Page by page, so their
+ * words leave the vocabulary. */
+static int remove_vanished(writer *w, const id_list *vanished, pr_error *err)
 {
-    sqlite3_stmt *st;
-    sqlite3_int64 *ids = NULL;
-    size_t n = 0, cap = 0, i;
+    size_t i;
     int rc = 0;
 
-    if (sqlite3_prepare_v2(w->db,
-                           "SELECT id FROM documents WHERE (source = ?1 OR"
-                           " (source > ?1 || '/' AND source < ?1 || '0'))"
-                           " AND id NOT IN (SELECT id FROM temp.seen)",
-                           -1, &st, NULL) != SQLITE_OK)
-        return sql_fail(w, err);
-    sqlite3_bind_text(st, 1, root->abs, -1, SQLITE_STATIC);
-    while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            sqlite3_int64 *nv = realloc(ids, (cap = cap ? cap * 2 : 64) * sizeof *nv);
-            if (!nv) {
-                rc = pr_error_set(err, 0, 0, "out of memory");
-                break;
-            }
-            ids = nv;
-        }
-        ids[n++] = sqlite3_column_int64(st, 0);
-    }
-    sqlite3_finalize(st);
-    for (i = 0; rc == 0 && i < n; i++) {
-        rc = delete_doc(w, ids[i], err);
+    for (i = 0; rc == 0 && i < vanished->n; i++) {
+        rc = delete_doc(w, vanished->v[i], err);
         if (rc == 0)
             w->stats->removed++;
     }
-    free(ids);
     return rc;
 }
 
@@ -760,14 +1077,21 @@ static int prepare_writer(writer *w, pr_error *err)
 {
     int i;
 
-    if (exec_sql(w->db, "CREATE TEMP TABLE IF NOT EXISTS seen(id INTEGER PRIMARY KEY);"
-                        "DELETE FROM temp.seen;", err) != 0)
+    /* Inside the run's transaction, never committed: the schema's insert
+     * and update triggers leave fts to write_batch(). */
+    if (exec_sql(w->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('fts_by_indexer', 1)",
+                 err) != 0)
         return -1;
     for (i = 0; i < NSTMT; i++)
         if (sqlite3_prepare_v3(w->db, stmt_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &w->st[i],
                                NULL) != SQLITE_OK)
             return sql_fail(w, err);
+    pr_buf_init(&w->old_ids);
+    pr_buf_init(&w->new_ids);
+    w->replay = fts5_french_replay_new();
     w->derived = pr_derived_new(w->db);
+    if (!w->replay)
+        return pr_error_set(err, 0, 0, "out of memory");
     return w->derived ? 0 : sql_fail(w, err);
 }
 
@@ -779,6 +1103,10 @@ static void finish_writer(writer *w)
         sqlite3_finalize(w->st[i]);
     pr_derived_free(w->derived);
     w->derived = NULL;
+    fts5_french_replay_free(w->replay);
+    w->replay = NULL;
+    pr_buf_free(&w->old_ids);
+    pr_buf_free(&w->new_ids);
 }
 
 /* The synonyms file's text, kept in the index: the searcher reads it
@@ -801,17 +1129,18 @@ static int store_synonyms(sqlite3 *db, const char *text, pr_error *err)
 static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
                      const pr_index_options *opts, pr_error *err)
 {
-    int i, rc;
+    id_list vanished = {0};
+    int rc;
 
     rc = exec_sql(w->db, "BEGIN IMMEDIATE", err);
     if (rc == 0)
         rc = prepare_writer(w, err);
     if (rc == 0)
-        rc = lookup_files(w->db, l, opts->full, err);
+        rc = lookup_files(w->db, l, roots, nroots, opts->full, &vanished, err);
     if (rc == 0)
         rc = parse_and_write(w, l, opts, err);
-    for (i = 0; rc == 0 && i < nroots; i++)
-        rc = remove_vanished(w, &roots[i], err);
+    if (rc == 0)
+        rc = remove_vanished(w, &vanished, err);
     if (rc == 0)
         rc = pr_derived_finish(w->derived, err);
     if (rc == 0 && opts->synonyms)
@@ -819,9 +1148,11 @@ static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
     if (rc == 0 && opts->full)
         rc = exec_sql(w->db, "INSERT INTO fts(fts) VALUES ('optimize')", err);
     if (rc == 0)
-        rc = exec_sql(w->db, "INSERT OR REPLACE INTO meta(key, value)"
+        rc = exec_sql(w->db, "DELETE FROM meta WHERE key = 'fts_by_indexer';"
+                             "INSERT OR REPLACE INTO meta(key, value)"
                              " VALUES ('last_run', strftime('%s', 'now'))", err);
     finish_writer(w);
+    free(vanished.v);
     if (rc == 0)
         rc = exec_sql(w->db, "COMMIT", err);
     if (rc != 0)
@@ -842,10 +1173,8 @@ static void free_run(index_root *roots, int nroots, file_list *l)
     size_t i;
     int r;
 
-    for (i = 0; i < l->n; i++) {
-        free(l->v[i].source);
-        free(l->v[i].relpath);
-    }
+    for (i = 0; i < l->n; i++)
+        free_file(&l->v[i]);
     free(l->v);
     for (r = 0; r < nroots; r++) {
         free(roots[r].given);
@@ -872,8 +1201,8 @@ int pr_index_run(sqlite3 *db, char *const *paths, int npaths, const pr_index_opt
         if (rc == 0)
             rc = walk_root(&files, &roots[i], &sb, err);
     }
-    if (rc == 0 && files.n > 1)
-        qsort(files.v, files.n, sizeof *files.v, compare_files);
+    if (rc == 0)
+        sort_files(&files);
     if (rc == 0)
         rc = write_run(&w, &files, roots, npaths, opts, err);
     if (rc == 0) {

@@ -67,7 +67,7 @@ check_eq "date from front matter, with offset" \
 check_eq "facets: collection, tag, year rows" \
     "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
     "collection=actualites tag=FAST year=2023"
-check_eq "schema version" "$(q "$IDX" "pragma user_version")" 2
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 3
 check_eq "WAL mode" "$(q "$IDX" "pragma journal_mode")" wal
 
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
@@ -106,6 +106,34 @@ check_eq "index from older analysis rules: rebuilt and marked current" \
     "$(q "$IDX" "select value from meta where key='analysis_version'")" 1
 check_eq "rebuilt full-text index is consistent" \
     "$(sqlite3 -batch -cmd ".load $PR_EXTENSION" "$IDX" "insert into fts(fts) values('integrity-check'); select count(*) from fts where fts match 'etat'" 2>&1)" 2
+
+check_eq "the run's fts_by_indexer mark is never committed" \
+    "$(q "$IDX" "select count(*) from meta where key='fts_by_indexer'")" 0
+fts_q() { sqlite3 -batch -noheader -cmd ".load $PR_EXTENSION" "$@" 2>&1; }
+echo "Un paragraphe ajouté." >>"$site/_communiques/2021-03-01-eig-recrute.md"
+"$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>/dev/null
+check_eq "update: fts has the new text, not the old one, and is consistent" \
+    "$(fts_q "$IDX" "insert into fts(fts) values('integrity-check');
+        select count(*) from fts where fts match 'paragraphe'; select count(*) from fts where fts match 'cloud'")" "1
+0"
+# Writers other than prsearch-index (tests, an administrator) still have
+# fts kept in step by the schema's triggers.
+check_eq "other writers: triggers fill fts" \
+    "$(fts_q "$IDX" "insert into documents(source, root, path, collection, url, title, size, mtime_ns, hash)
+        values ('/x/y.md', '/x', 'y.md', 'pages', '/y.html', 'Zygomatique', 0, 0, 'h');
+        select count(*) from fts where fts match 'zygomatique';
+        delete from documents where source = '/x/y.md';
+        select count(*) from fts where fts match 'zygomatique';
+        insert into fts(fts) values('integrity-check')")" "1
+0"
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" "$site/_communiques" 2>/dev/null)
+check_eq "nested PATHs: each page once" \
+    "$(json_field "$out" files)/$(json_field "$out" unchanged)/$(json_field "$out" removed)/$(json_field "$out" documents)" "2/2/0/2"
+q "$IDX" "drop index documents_stat; drop index documents_groups; pragma user_version = 2"
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "schema 2 upgraded to 3, pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups')")/$(json_field "$out" unchanged)" "3
+2/2"
 
 check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
 
