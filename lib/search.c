@@ -412,6 +412,16 @@ static void add_date_sql(pr_buf *sql, binds *b, const pr_query *q)
     }
 }
 
+/* Parts of the query named in GROUPS (pr_query phrase_groups). */
+static int distinct_groups(const char *groups)
+{
+    unsigned long long seen = 0;
+
+    for (; *groups; groups++)
+        seen |= 1ULL << ((*groups - 'A') & 63);
+    return __builtin_popcountll(seen);
+}
+
 /* The SQL of the match set and its bound values. MATCH_EXPR is kept
  * alive by the caller. Columns: id, score, title_start, title_cover. */
 static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match_expr,
@@ -425,9 +435,22 @@ static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match
             pr_buf_adds(sql, ", ?");
             bind_real(b, s->cfg.weights[i]);
         }
-        pr_buf_adds(sql, "), title_start(fts, ?), title_cover(fts, ?) FROM fts");
-        bind_int(b, (sqlite3_int64)q->literal_phrases);
-        bind_text(b, q->phrase_groups);
+        pr_buf_adds(sql, ")");
+        /* Both title signals need two words or more: for one, skip a call
+         * per matching row. */
+        if (__builtin_popcountll(q->literal_phrases) >= 2) {
+            pr_buf_adds(sql, ", title_start(fts, ?)");
+            bind_int(b, (sqlite3_int64)q->literal_phrases);
+        } else {
+            pr_buf_adds(sql, ", 0");
+        }
+        if (distinct_groups(q->phrase_groups) >= 2) {
+            pr_buf_adds(sql, ", title_cover(fts, ?)");
+            bind_text(b, q->phrase_groups);
+        } else {
+            pr_buf_adds(sql, ", 0");
+        }
+        pr_buf_adds(sql, " FROM fts");
         if (has_date_filter(q))
             pr_buf_adds(sql, " JOIN documents d ON d.id = fts.rowid");
         pr_buf_adds(sql, " WHERE fts MATCH ?");

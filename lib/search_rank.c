@@ -99,7 +99,7 @@ static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     const double k1 = 1.2, b = 0.75;
     bm25_query *q = api->xGetAuxdata(fts, 0);
     double score = 0.0, len;
-    int i, n = 0, ntok = 0, rc;
+    int i, ntok = 0, rc = SQLITE_OK;
 
     if (!q) {
         if (!(q = bm25_query_new(api, fts)) ||
@@ -108,12 +108,16 @@ static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
             return;
         }
     }
-    memset(q->freq, 0, (size_t)q->nphrase * sizeof *q->freq);
-    rc = api->xInstCount(fts, &n);
-    for (i = 0; rc == SQLITE_OK && i < n; i++) {
-        int phrase, col, off;
-        if ((rc = api->xInst(fts, i, &phrase, &col, &off)) == SQLITE_OK)
-            q->freq[phrase] += col < nval ? sqlite3_value_double(vals[col]) : 1.0;
+    /* Each phrase's instances in order, as xInst would list them, without
+     * the merged instance array xInst builds for every row. */
+    for (i = 0; rc == SQLITE_OK && i < q->nphrase; i++) {
+        Fts5PhraseIter it;
+        int col, off;
+        double f = 0.0;
+        rc = api->xPhraseFirst(fts, i, &it, &col, &off);
+        for (; rc == SQLITE_OK && col >= 0; api->xPhraseNext(fts, &it, &col, &off))
+            f += col < nval ? sqlite3_value_double(vals[col]) : 1.0;
+        q->freq[i] = f;
     }
     if (rc == SQLITE_OK)
         rc = row_tokens(api, fts, &ntok);
