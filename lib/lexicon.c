@@ -306,10 +306,28 @@ static int first_on_page(pr_lexer *lx, const pr_word *w)
 
 /* ---- SimHash ---------------------------------------------------------------- */
 
+/* Bit I of byte X in byte lane I: counting the bits of 8 words at once. */
+#define SPREAD(x)                                                                         \
+    ((((x) >> 0 & 1ULL) << 0) | (((x) >> 1 & 1ULL) << 8) | (((x) >> 2 & 1ULL) << 16) |      \
+     (((x) >> 3 & 1ULL) << 24) | (((x) >> 4 & 1ULL) << 32) | (((x) >> 5 & 1ULL) << 40) |    \
+     (((x) >> 6 & 1ULL) << 48) | (((x) >> 7 & 1ULL) << 56))
+#define SPREAD4(b) SPREAD(b), SPREAD(b + 1), SPREAD(b + 2), SPREAD(b + 3)
+#define SPREAD16(b) SPREAD4(b), SPREAD4(b + 4), SPREAD4(b + 8), SPREAD4(b + 12)
+#define SPREAD64(b) SPREAD16(b), SPREAD16(b + 16), SPREAD16(b + 32), SPREAD16(b + 48)
+static const uint64_t spread[256] = {SPREAD64(0), SPREAD64(64), SPREAD64(128), SPREAD64(192)};
+
+/*
+ * The SimHash of a text: bit B is set when more of its shingles' hashes
+ * have bit B set than not. ONES counts the set bits; ACC counts them
+ * 8 bits at a time in byte lanes, folded into ONES before a lane can
+ * overflow.
+ */
 typedef struct shingler {
     uint64_t h[3];   /* hashes of the last three words */
-    int n;
-    int v[64];
+    int n;           /* words */
+    int ones[64];
+    uint64_t acc[8];
+    int pending;     /* shingles in ACC */
 } shingler;
 
 static uint64_t mix(uint64_t x)
@@ -322,11 +340,23 @@ static uint64_t mix(uint64_t x)
     return x;
 }
 
+static void fold_acc(shingler *s)
+{
+    int k, i;
+
+    for (k = 0; k < 8; k++) {
+        for (i = 0; i < 8; i++)
+            s->ones[8 * k + i] += (int)(s->acc[k] >> (8 * i) & 0xff);
+        s->acc[k] = 0;
+    }
+    s->pending = 0;
+}
+
 /* The next word, by the FNV hash FH of its folded form. */
 static void shingle(shingler *s, uint64_t fh)
 {
     uint64_t h;
-    int b;
+    int k;
 
     s->h[0] = s->h[1];
     s->h[1] = s->h[2];
@@ -334,19 +364,22 @@ static void shingle(shingler *s, uint64_t fh)
     if (++s->n < 3)
         return;
     h = mix(s->h[0] ^ mix(s->h[1] ^ mix(s->h[2])));
-    for (b = 0; b < 64; b++)
-        s->v[b] += (h >> b) & 1 ? 1 : -1;
+    for (k = 0; k < 8; k++)
+        s->acc[k] += spread[h >> (8 * k) & 0xff];
+    if (++s->pending == 255)
+        fold_acc(s);
 }
 
-static uint64_t shingles_hash(const shingler *s)
+static uint64_t shingles_hash(shingler *s)
 {
     uint64_t out = 0;
-    int b;
+    int b, shingles = s->n - 2;
 
     if (s->n < PR_SIMHASH_MIN_WORDS)
         return 0;
+    fold_acc(s);
     for (b = 0; b < 64; b++)
-        if (s->v[b] > 0)
+        if (2 * s->ones[b] > shingles) /* more ones than zeros */
             out |= 1ULL << b;
     return out ? out : 1; /* 0 means "no fingerprint" */
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <utf8proc.h>
 
 #include "document.h"
 #include "unit.h"
@@ -273,8 +274,41 @@ static void test_sample_fields(void)
     pr_doc_free(&d);
 }
 
+/* document.c skips utf8proc for text made only of these characters: each
+ * must be its own NFC, alone and next to any other of them. */
+static int nfc_safe_cp(utf8proc_int32_t cp)
+{
+    return cp <= 0x02FF || (cp >= 0x2010 && cp <= 0x205F) || cp == 0x20AC;
+}
+
+static void test_nfc_fast_path(void)
+{
+    static utf8proc_int32_t set[0x300 + 0x50 + 1];
+    int n = 0, bad = 0;
+
+    for (utf8proc_int32_t cp = 1; cp < 0x20AD; cp++)
+        if (nfc_safe_cp(cp))
+            set[n++] = cp;
+    for (int i = 0; i < n && bad < 5; i++) {
+        for (int j = 0; j < n && bad < 5; j++) {
+            utf8proc_uint8_t in[16], *out = NULL;
+            utf8proc_ssize_t k = utf8proc_encode_char(set[i], in);
+            k += utf8proc_encode_char(set[j], in + k);
+            in[k] = 0;
+            if (utf8proc_map(in, 0, &out, UTF8PROC_NULLTERM | UTF8PROC_STABLE | UTF8PROC_COMPOSE) < 0 ||
+                strcmp((const char *)in, (const char *)out) != 0) {
+                bad++;
+                printf("# U+%04X U+%04X is not its own NFC\n", (unsigned)set[i], (unsigned)set[j]);
+            }
+            free(out);
+        }
+    }
+    CHECK_MSG(n == 0x2FF + 0x50 + 1 && bad == 0, "NFC fast path: every pair of its characters is NFC");
+}
+
 int main(void)
 {
+    test_nfc_fast_path();
     test_rejected();
     test_bytes();
     test_fallbacks();
