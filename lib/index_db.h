@@ -44,9 +44,10 @@
 #include <sqlite3.h>
 #include "pr_error.h"
 
-#define PR_SCHEMA_VERSION 3
+#define PR_SCHEMA_VERSION 4
 /* The oldest schema a reader takes as it is: version 3 only changed how
- * the indexer writes (index_db.c). */
+ * the indexer writes, version 4 added an index readers use when it is
+ * there (index_db.c). */
 #define PR_SCHEMA_READ_MIN 2
 
 enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,

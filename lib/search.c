@@ -356,6 +356,13 @@ static void match_set_free(match_set *m)
     memset(m, 0, sizeof *m);
 }
 
+static int cmp_id(const void *pa, const void *pb)
+{
+    sqlite3_int64 a = *(const sqlite3_int64 *)pa, b = *(const sqlite3_int64 *)pb;
+
+    return a < b ? -1 : a > b;
+}
+
 /* Values bound to the '?' of the SQL, in order. */
 typedef struct binds {
     int n;
@@ -386,32 +393,6 @@ static void bind_real(binds *b, double d)
     }
 }
 
-static int is_date_filter(const pr_filter *f)
-{
-    return f->kind == PR_FILTER_AFTER || f->kind == PR_FILTER_BEFORE;
-}
-
-static int has_date_filter(const pr_query *q)
-{
-    for (int i = 0; i < q->nfilters; i++)
-        if (is_date_filter(&q->filters[i]))
-            return 1;
-    return 0;
-}
-
-/* WHERE clauses of the date filters; values are bound, never spliced.
- * Facet filters are checked on the page table (match_filters). */
-static void add_date_sql(pr_buf *sql, binds *b, const pr_query *q)
-{
-    for (int i = 0; i < q->nfilters; i++) {
-        const pr_filter *f = &q->filters[i];
-        if (!is_date_filter(f))
-            continue;
-        pr_buf_adds(sql, f->kind == PR_FILTER_AFTER ? " AND d.date >= ?" : " AND d.date <= ?");
-        bind_text(b, f->value);
-    }
-}
-
 /* Parts of the query named in GROUPS (pr_query phrase_groups). */
 static int distinct_groups(const char *groups)
 {
@@ -422,54 +403,52 @@ static int distinct_groups(const char *groups)
     return __builtin_popcountll(seen);
 }
 
-/* The SQL of the match set and its bound values. MATCH_EXPR is kept
- * alive by the caller. Columns: id, score, title_start, title_cover. */
+/* The SQL of the match set of MATCH_EXPR (kept alive by the caller) and
+ * its bound values. Columns: id, score, title_start, title_cover. */
 static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match_expr,
                             pr_buf *sql, binds *b)
 {
     int i;
 
-    if (match_expr) {
-        pr_buf_adds(sql, "SELECT fts.rowid, -pr_bm25(fts");
-        for (i = 0; i < PR_NCOLS; i++) {
-            pr_buf_adds(sql, ", ?");
-            bind_real(b, s->cfg.weights[i]);
-        }
-        pr_buf_adds(sql, ")");
-        /* Both title signals need two words or more: for one, skip a call
-         * per matching row. */
-        if (__builtin_popcountll(q->literal_phrases) >= 2) {
-            pr_buf_adds(sql, ", title_start(fts, ?)");
-            bind_int(b, (sqlite3_int64)q->literal_phrases);
-        } else {
-            pr_buf_adds(sql, ", 0");
-        }
-        if (distinct_groups(q->phrase_groups) >= 2) {
-            pr_buf_adds(sql, ", title_cover(fts, ?)");
-            bind_text(b, q->phrase_groups);
-        } else {
-            pr_buf_adds(sql, ", 0");
-        }
-        pr_buf_adds(sql, " FROM fts");
-        if (has_date_filter(q))
-            pr_buf_adds(sql, " JOIN documents d ON d.id = fts.rowid");
-        pr_buf_adds(sql, " WHERE fts MATCH ?");
-        bind_text(b, match_expr);
-    } else {
-        pr_buf_adds(sql, "SELECT d.id, 0.0, 0, 0 FROM documents d WHERE 1");
-        if (q->exclude) {
-            pr_buf_adds(sql, " AND d.id NOT IN (SELECT rowid FROM fts WHERE fts MATCH ?)");
-            bind_text(b, q->exclude);
-        }
+    pr_buf_adds(sql, "SELECT fts.rowid, -pr_bm25(fts");
+    for (i = 0; i < PR_NCOLS; i++) {
+        pr_buf_adds(sql, ", ?");
+        bind_real(b, s->cfg.weights[i]);
     }
-    add_date_sql(sql, b, q);
+    pr_buf_adds(sql, ")");
+    /* Both title signals need two words or more: for one, skip a call
+     * per matching row. */
+    if (__builtin_popcountll(q->literal_phrases) >= 2) {
+        pr_buf_adds(sql, ", title_start(fts, ?)");
+        bind_int(b, (sqlite3_int64)q->literal_phrases);
+    } else {
+        pr_buf_adds(sql, ", 0");
+    }
+    if (distinct_groups(q->phrase_groups) >= 2) {
+        pr_buf_adds(sql, ", title_cover(fts, ?)");
+        bind_text(b, q->phrase_groups);
+    } else {
+        pr_buf_adds(sql, ", 0");
+    }
+    pr_buf_adds(sql, " FROM fts WHERE fts MATCH ?");
+    bind_text(b, match_expr);
 }
 
-/* A facet filter resolved on the page table: pages must (or, negated,
- * must not) have a form of GROUP; GROUP -1: no page has the value. */
+/*
+ * The query's filters, checked on the page table: a facet filter wants
+ * (negated: refuses) pages with a form of GROUP (-1: no page has the
+ * value); a date filter wants pages whose day is at least AFTER / at
+ * most BEFORE (YYYYMMDD; undated pages never pass one).
+ */
 typedef struct facet_filter {
     int group, negated;
 } facet_filter;
+
+typedef struct filters {
+    facet_filter *facet;
+    int nfacet;
+    int after, before; /* 0: none */
+} filters;
 
 static int facet_of_filter(pr_filter_kind k)
 {
@@ -480,31 +459,54 @@ static int facet_of_filter(pr_filter_kind k)
     }
 }
 
-static int resolve_filters(const search_docs *d, const pr_query *q, facet_filter *out)
+/* "YYYY-MM-DD" (query_parse checked it) as YYYYMMDD. */
+static int filter_day(const char *v)
 {
-    int n = 0;
+    int y = 0, m = 0, d = 0;
 
-    for (int i = 0; i < q->nfilters; i++) {
-        const pr_filter *f = &q->filters[i];
-        if (is_date_filter(f))
-            continue;
-        out[n].group = pr_docs_find_group(d, facet_of_filter(f->kind), f->value);
-        out[n++].negated = f->negated;
-    }
-    return n;
+    return sscanf(v, "%4d-%2d-%2d", &y, &m, &d) == 3 ? y * 10000 + m * 100 + d : 0;
 }
 
-static int passes(const search_docs *d, int doc, const facet_filter *ff, int nff)
+static int resolve_filters(const search_docs *d, const pr_query *q, filters *fl)
 {
-    for (int i = 0; i < nff; i++) {
-        int has = ff[i].group >= 0 && pr_docs_has_group(d, doc, ff[i].group);
-        if (has == ff[i].negated)
+    memset(fl, 0, sizeof *fl);
+    if (!(fl->facet = malloc(((size_t)q->nfilters + 1) * sizeof *fl->facet)))
+        return -1;
+    for (int i = 0; i < q->nfilters; i++) {
+        const pr_filter *f = &q->filters[i];
+        int day;
+        if (f->kind == PR_FILTER_AFTER || f->kind == PR_FILTER_BEFORE) {
+            day = filter_day(f->value);
+            if (f->kind == PR_FILTER_AFTER && day > fl->after)
+                fl->after = day;
+            if (f->kind == PR_FILTER_BEFORE && (!fl->before || day < fl->before))
+                fl->before = day;
+            continue;
+        }
+        fl->facet[fl->nfacet].group = pr_docs_find_group(d, facet_of_filter(f->kind), f->value);
+        fl->facet[fl->nfacet++].negated = f->negated;
+    }
+    return 0;
+}
+
+static int passes(const search_docs *d, int doc, const filters *fl)
+{
+    if (fl->after || fl->before) {
+        int day = pr_docs_day(d, doc);
+        if (!day || (fl->after && day < fl->after) || (fl->before && day > fl->before))
+            return 0;
+    }
+    for (int i = 0; i < fl->nfacet; i++) {
+        const facet_filter *f = &fl->facet[i];
+        int has = f->group >= 0 && pr_docs_has_group(d, doc, f->group);
+        if (has == f->negated)
             return 0;
     }
     return 1;
 }
 
-static int push_row(match_set *m, const search_docs *d, sqlite3_stmt *st)
+static int push_row(match_set *m, const search_docs *d, sqlite3_int64 id, double bm25,
+                    int title_start, int title_cover)
 {
     match_row *r;
 
@@ -517,11 +519,11 @@ static int push_row(match_set *m, const search_docs *d, sqlite3_stmt *st)
         m->cap = cap;
     }
     r = &m->v[m->n++];
-    r->id = sqlite3_column_int64(st, 0);
-    r->bm25 = sqlite3_column_double(st, 1);
-    r->title_start = sqlite3_column_int(st, 2);
-    r->title_cover = sqlite3_column_int(st, 3);
-    r->doc = pr_docs_index(d, r->id);
+    r->id = id;
+    r->bm25 = bm25;
+    r->title_start = title_start;
+    r->title_cover = title_cover;
+    r->doc = pr_docs_index(d, id);
     r->date_ts = pr_docs_date(d, r->doc);
     r->grp = pr_docs_group(d, r->doc);
     r->dup_next = -1;
@@ -529,62 +531,46 @@ static int push_row(match_set *m, const search_docs *d, sqlite3_stmt *st)
     return 0;
 }
 
-static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match_set *m,
-                                        pr_error *err)
+static void bind_all(sqlite3_stmt *st, const binds *b)
 {
-    pr_buf sql, expr;
-    binds b;
-    sqlite3_stmt *st;
-    pr_search_status status = PR_SEARCH_OK;
-    search_docs *d;
-    facet_filter *ff;
-    int i, rc, nff;
-
-    memset(m, 0, sizeof *m);
-    if (!(d = pr_docs_get(s, err)))
-        return PR_SEARCH_ERROR;
-    if (!(ff = malloc(((size_t)q->nfilters + 1) * sizeof *ff))) {
-        pr_error_set(err, 0, 0, "out of memory");
-        return PR_SEARCH_ERROR;
+    for (int i = 0; i < b->n; i++) {
+        if (b->v[i].s)
+            sqlite3_bind_text(st, i + 1, b->v[i].s, -1, SQLITE_STATIC);
+        else if (b->v[i].isint)
+            sqlite3_bind_int64(st, i + 1, b->v[i].i);
+        else
+            sqlite3_bind_double(st, i + 1, b->v[i].d);
     }
-    nff = resolve_filters(d, q, ff);
+}
+
+/* Rows of the pages matching EXPR that pass FL. */
+static pr_search_status match_rows(pr_searcher *s, const pr_query *q, const char *expr,
+                                   const search_docs *d, const filters *fl, match_set *m,
+                                   pr_error *err)
+{
+    pr_search_status status = PR_SEARCH_OK;
+    sqlite3_stmt *st;
+    pr_buf sql;
+    binds b;
+    int rc;
+
     b.n = 0;
     pr_buf_init(&sql);
-    pr_buf_init(&expr);
-    if (q->match) {
-        if (q->exclude) { /* FTS5 does NOT itself when there is something to subtract from */
-            pr_buf_adds(&expr, "(");
-            pr_buf_adds(&expr, q->match);
-            pr_buf_adds(&expr, ") NOT (");
-            pr_buf_adds(&expr, q->exclude);
-            pr_buf_adds(&expr, ")");
-        } else {
-            pr_buf_adds(&expr, q->match);
-        }
-    }
-    build_match_sql(s, q, q->match ? expr.p : NULL, &sql, &b);
-    if (sql.oom || expr.oom) {
-        status = PR_SEARCH_ERROR;
-        pr_error_set(err, 0, 0, "out of memory");
-        goto done;
-    }
-    st = pr_searcher_stmt(s, sql.p, err);
+    build_match_sql(s, q, expr, &sql, &b);
+    st = sql.oom ? NULL : pr_searcher_stmt(s, sql.p, err);
     if (!st) {
-        status = PR_SEARCH_ERROR;
-        goto done;
+        if (sql.oom)
+            pr_error_set(err, 0, 0, "out of memory");
+        pr_buf_free(&sql);
+        return PR_SEARCH_ERROR;
     }
-    for (i = 0; i < b.n; i++) {
-        if (b.v[i].s)
-            sqlite3_bind_text(st, i + 1, b.v[i].s, -1, SQLITE_STATIC);
-        else if (b.v[i].isint)
-            sqlite3_bind_int64(st, i + 1, b.v[i].i);
-        else
-            sqlite3_bind_double(st, i + 1, b.v[i].d);
-    }
+    bind_all(st, &b);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (nff && !passes(d, pr_docs_index(d, sqlite3_column_int64(st, 0)), ff, nff))
+        sqlite3_int64 id = sqlite3_column_int64(st, 0);
+        if (!passes(d, pr_docs_index(d, id), fl))
             continue;
-        if (push_row(m, d, st) != 0) {
+        if (push_row(m, d, id, sqlite3_column_double(st, 1), sqlite3_column_int(st, 2),
+                     sqlite3_column_int(st, 3)) != 0) {
             status = PR_SEARCH_ERROR;
             pr_error_set(err, 0, 0, "out of memory");
             break;
@@ -594,10 +580,111 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
         status = pr_searcher_step_error(s, rc, err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-done:
-    free(ff);
     pr_buf_free(&sql);
+    return status;
+}
+
+/* The pages of EXCLUDE (an FTS5 expression), ascending, in *OUT. */
+static pr_search_status excluded_ids(pr_searcher *s, const char *exclude, sqlite3_int64 **out,
+                                     int *n, pr_error *err)
+{
+    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT rowid FROM fts WHERE fts MATCH ?", err);
+    sqlite3_int64 *v = NULL;
+    int cap = 0, rc, sorted = 1;
+
+    *out = NULL;
+    *n = 0;
+    if (!st)
+        return PR_SEARCH_ERROR;
+    sqlite3_bind_text(st, 1, exclude, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (*n == cap) {
+            sqlite3_int64 *nv = realloc(v, (size_t)(cap = cap ? cap * 2 : 256) * sizeof *nv);
+            if (!nv) {
+                sqlite3_reset(st);
+                free(v);
+                pr_error_set(err, 0, 0, "out of memory");
+                return PR_SEARCH_ERROR;
+            }
+            v = nv;
+        }
+        v[*n] = sqlite3_column_int64(st, 0);
+        sorted = sorted && (*n == 0 || v[*n - 1] < v[*n]);
+        (*n)++;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return pr_searcher_step_error(s, rc, err);
+    }
+    if (!sorted)
+        qsort(v, (size_t)*n, sizeof *v, cmp_id);
+    *out = v;
+    return PR_SEARCH_OK;
+}
+
+/* Nothing to match, only filters and exclusions: every page of the
+ * table that passes, score 0 (ties: newest first). */
+static pr_search_status filter_rows(pr_searcher *s, const pr_query *q, const search_docs *d,
+                                    const filters *fl, match_set *m, pr_error *err)
+{
+    sqlite3_int64 *ex = NULL;
+    int nex = 0;
+    pr_search_status st = PR_SEARCH_OK;
+
+    if (q->exclude && (st = excluded_ids(s, q->exclude, &ex, &nex, err)) != PR_SEARCH_OK)
+        return st;
+    for (int i = 0; i < pr_docs_count(d) && st == PR_SEARCH_OK; i++) {
+        sqlite3_int64 id = pr_docs_id(d, i);
+        if (!passes(d, i, fl) || (nex && bsearch(&id, ex, (size_t)nex, sizeof *ex, cmp_id)))
+            continue;
+        if (push_row(m, d, id, 0.0, 0, 0) != 0) {
+            pr_error_set(err, 0, 0, "out of memory");
+            st = PR_SEARCH_ERROR;
+        }
+    }
+    free(ex);
+    return st;
+}
+
+static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match_set *m,
+                                        pr_error *err)
+{
+    pr_search_status status;
+    search_docs *d;
+    filters fl;
+    pr_buf expr;
+
+    memset(m, 0, sizeof *m);
+    if (!(d = pr_docs_get(s, err)))
+        return PR_SEARCH_ERROR;
+    if (resolve_filters(d, q, &fl) != 0) {
+        pr_error_set(err, 0, 0, "out of memory");
+        return PR_SEARCH_ERROR;
+    }
+    if (!q->match) {
+        status = filter_rows(s, q, d, &fl, m, err);
+        free(fl.facet);
+        return status;
+    }
+    pr_buf_init(&expr);
+    if (q->exclude) { /* FTS5 does NOT itself when there is something to subtract from */
+        pr_buf_adds(&expr, "(");
+        pr_buf_adds(&expr, q->match);
+        pr_buf_adds(&expr, ") NOT (");
+        pr_buf_adds(&expr, q->exclude);
+        pr_buf_adds(&expr, ")");
+    } else {
+        pr_buf_adds(&expr, q->match);
+    }
+    if (expr.oom) {
+        status = PR_SEARCH_ERROR;
+        pr_error_set(err, 0, 0, "out of memory");
+    } else {
+        status = match_rows(s, q, expr.p, d, &fl, m, err);
+    }
     pr_buf_free(&expr);
+    free(fl.facet);
     return status;
 }
 

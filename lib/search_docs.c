@@ -28,7 +28,9 @@ struct search_docs {
     int n;                   /* pages */
     sqlite3_int64 max_id;
     int *index_of;           /* page id -> index, -1 when absent; max_id + 1 */
+    sqlite3_int64 *id;       /* per page */
     sqlite3_int64 *date_ts;  /* per page; PR_DOCS_UNDATED when none */
+    int *day;                /* per page: its date as YYYYMMDD, 0 when none */
     sqlite3_int64 *grp;      /* per page: duplicate group, 0 when alone */
     int *ntok;               /* per page: tokens in FTS5 (fts_docsize), -1 unknown */
     int *off;                /* per page + 1: into form_of */
@@ -48,7 +50,9 @@ void pr_docs_free(search_docs *d)
     }
     free(d->forms);
     free(d->index_of);
+    free(d->id);
     free(d->date_ts);
+    free(d->day);
     free(d->grp);
     free(d->ntok);
     free(d->off);
@@ -66,54 +70,76 @@ static int oom(pr_error *err)
     return pr_error_set(err, 0, 0, "out of memory");
 }
 
-/* Pages and their dates, from the date index (an index-only scan). */
+/* "YYYY-MM-DD" as YYYYMMDD, 0 for anything else. */
+static int day_number(const unsigned char *t, int n)
+{
+    int v = 0;
+
+    if (!t || n != 10 || t[4] != '-' || t[7] != '-')
+        return 0;
+    for (int i = 0; i < 10; i++) {
+        if (i == 4 || i == 7)
+            continue;
+        if (t[i] < '0' || t[i] > '9')
+            return 0;
+        v = v * 10 + (t[i] - '0');
+    }
+    return v;
+}
+
+static int grow_pages(search_docs *d, int *cap)
+{
+    int nc = *cap ? *cap * 2 : 1024;
+    sqlite3_int64 *ni = realloc(d->id, (size_t)nc * sizeof *ni);
+    if (ni)
+        d->id = ni;
+    sqlite3_int64 *nd = ni ? realloc(d->date_ts, (size_t)nc * sizeof *nd) : NULL;
+    if (nd)
+        d->date_ts = nd;
+    int *ny = nd ? realloc(d->day, (size_t)nc * sizeof *ny) : NULL;
+    if (ny)
+        d->day = ny;
+    if (!ny)
+        return -1;
+    *cap = nc;
+    return 0;
+}
+
+/* Pages, their dates and days: an index-only scan of documents_dates
+ * (schema 4; older indexes: the table itself, slower but the same). */
 static int load_pages(pr_searcher *s, search_docs *d, pr_error *err)
 {
     sqlite3_stmt *st = pr_searcher_stmt(
-        s, "SELECT id, date_ts FROM documents INDEXED BY documents_by_date", err);
-    sqlite3_int64 *ids = NULL;
+        s, "SELECT id, date_ts, date FROM documents INDEXED BY documents_dates", err);
     int cap = 0, rc, nomem = 0;
 
-    if (!st)
+    if (!st && !(st = pr_searcher_stmt(s, "SELECT id, date_ts, date FROM documents", err)))
         return -1;
-    while (!nomem && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (d->n == cap) {
-            cap = cap ? cap * 2 : 1024;
-            sqlite3_int64 *ni = realloc(ids, (size_t)cap * sizeof *ni);
-            sqlite3_int64 *nd = ni ? realloc(d->date_ts, (size_t)cap * sizeof *nd) : NULL;
-            if (ni) ids = ni;
-            if (nd) d->date_ts = nd;
-            if ((nomem = !ni || !nd))
-                break;
-        }
-        ids[d->n] = sqlite3_column_int64(st, 0);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (d->n == cap && (nomem = grow_pages(d, &cap) != 0))
+            break;
+        d->id[d->n] = sqlite3_column_int64(st, 0);
         d->date_ts[d->n] = sqlite3_column_type(st, 1) == SQLITE_NULL
                                ? PR_DOCS_UNDATED
                                : sqlite3_column_int64(st, 1);
-        if (ids[d->n] > d->max_id)
-            d->max_id = ids[d->n];
+        d->day[d->n] = day_number(sqlite3_column_text(st, 2), sqlite3_column_bytes(st, 2));
+        if (d->id[d->n] > d->max_id)
+            d->max_id = d->id[d->n];
         d->n++;
     }
     sqlite3_reset(st);
-    if (!nomem && rc != SQLITE_DONE) {
-        free(ids);
+    if (!nomem && rc != SQLITE_DONE)
         return read_failed(s, err);
-    }
-    if (!nomem && d->max_id >= INT32_MAX) {
-        free(ids);
+    if (!nomem && d->max_id >= INT32_MAX)
         return pr_error_set(err, 0, 0, "page ids out of range");
-    }
     d->index_of = nomem ? NULL : malloc((size_t)(d->max_id + 1) * sizeof *d->index_of);
     d->grp = nomem ? NULL : calloc((size_t)d->n + 1, sizeof *d->grp);
-    if (!d->index_of || !d->grp) {
-        free(ids);
+    if (!d->index_of || !d->grp)
         return oom(err);
-    }
     memset(d->index_of, 0xff, (size_t)(d->max_id + 1) * sizeof *d->index_of);
     for (int i = 0; i < d->n; i++)
-        if (ids[i] >= 0)
-            d->index_of[ids[i]] = i;
-    free(ids);
+        if (d->id[i] >= 0)
+            d->index_of[d->id[i]] = i;
     return 0;
 }
 
@@ -315,6 +341,16 @@ sqlite3_int64 pr_docs_date(const search_docs *d, int i)
 sqlite3_int64 pr_docs_group(const search_docs *d, int i)
 {
     return i >= 0 ? d->grp[i] : 0;
+}
+
+sqlite3_int64 pr_docs_id(const search_docs *d, int i)
+{
+    return d->id[i];
+}
+
+int pr_docs_day(const search_docs *d, int i)
+{
+    return i >= 0 ? d->day[i] : 0;
 }
 
 int pr_docs_tokens(const search_docs *d, int i)

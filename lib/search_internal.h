@@ -125,6 +125,10 @@ void pr_docs_free(search_docs *d);
 int pr_docs_index(const search_docs *d, sqlite3_int64 id);
 int pr_docs_count(const search_docs *d);
 sqlite3_int64 pr_docs_date(const search_docs *d, int i);
+/* The page's day (its `date`) as YYYYMMDD, 0 when it has none. */
+int pr_docs_day(const search_docs *d, int i);
+/* The id of page I (0 <= I < pr_docs_count()). */
+sqlite3_int64 pr_docs_id(const search_docs *d, int i);
 sqlite3_int64 pr_docs_group(const search_docs *d, int i);
 /* Tokens of page I in the FTS5 table (its fts_docsize), -1 if unknown. */
 int pr_docs_tokens(const search_docs *d, int i);

@@ -67,7 +67,7 @@ check_eq "date from front matter, with offset" \
 check_eq "facets: collection, tag, year rows" \
     "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
     "collection=actualites tag=FAST year=2023"
-check_eq "schema version" "$(q "$IDX" "pragma user_version")" 3
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 4
 check_eq "WAL mode" "$(q "$IDX" "pragma journal_mode")" wal
 
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
@@ -129,11 +129,11 @@ check_eq "other writers: triggers fill fts" \
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" "$site/_communiques" 2>/dev/null)
 check_eq "nested PATHs: each page once" \
     "$(json_field "$out" files)/$(json_field "$out" unchanged)/$(json_field "$out" removed)/$(json_field "$out" documents)" "2/2/0/2"
-q "$IDX" "drop index documents_stat; drop index documents_groups; pragma user_version = 2"
+q "$IDX" "drop index documents_stat; drop index documents_groups; drop index documents_dates; pragma user_version = 2"
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
-check_eq "schema 2 upgraded to 3, pages unchanged" \
-    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups')")/$(json_field "$out" unchanged)" "3
-2/2"
+check_eq "schema 2 upgraded to 4, pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates')")/$(json_field "$out" unchanged)" "4
+3/2"
 
 check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
 
