@@ -528,6 +528,89 @@ static void test_synonyms(const char *path)
     CHECK(pr_synonyms_check("a => b => c\n", &err) == -1);
 }
 
+/*
+ * The searcher's page table (search_docs.c) follows the index: pages added
+ * by another connection are found, filtered and counted at the next
+ * search. Then paging through many equal hits: the first offset + limit
+ * are ordered by a heap (search.c order_hits), pages must join up exactly
+ * with one long page.
+ */
+static void test_page_table(const char *path)
+{
+    enum { NEW = 60 };
+    static char paths[NEW][32], dates[NEW][16];
+    pr_search_request req;
+    pr_error err;
+    sqlite3 *db = pr_index_open(path, 0, &err);
+    json_t *res, *all, *page;
+    int i, ok = db != NULL;
+
+    CHECK_MSG(ok, "a second connection writes the index");
+    if (!ok)
+        return;
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    for (i = 0; i < NEW && ok; i++) {
+        fx_doc d = {paths[i], "actualites", "Zeppelin et dirigeables", dates[i],
+                    {"Article", NULL, NULL}, {"aerostat", NULL, NULL},
+                    NULL, NULL, "Un zeppelin survole la ville."};
+        snprintf(paths[i], sizeof paths[i], "_actualites/zep-%02d.md", i);
+        /* two pages a day: ties on date, broken by id */
+        snprintf(dates[i], sizeof dates[i], "2019-03-%02d", 1 + i / 2);
+        ok = fx_add(db, &d) == 0;
+    }
+    ok = ok && pr_derived_regroup(db, &err) == 0; /* as the indexer does */
+    ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    CHECK_MSG(ok, "60 pages added");
+
+    /* same titles: each page once would fold the 60 into one hit */
+    pr_search_request_init(&req);
+    req.distinct = 0;
+    req.q = "tag:aerostat";
+    res = run(&req, &err);
+    CHECK_MSG(res && total(res) == NEW, "new pages found by a filter at the next search");
+    CHECK(facet(res, "year", "2019") == NEW);
+    json_decref(res);
+    req.q = "zeppelin after:2019-03-16 before:2019-03-20";
+    res = run(&req, &err);
+    CHECK_MSG(res && total(res) == 10, "date filters on the page table: 5 days, 2 pages a day");
+    json_decref(res);
+    req.q = "-zeppelin tag:aerostat";
+    res = run(&req, &err);
+    CHECK_MSG(res && total(res) == 0, "exclusion with only a filter");
+    json_decref(res);
+    req.q = "tag:aerostat -category:article";
+    res = run(&req, &err);
+    CHECK_MSG(res && total(res) == 0, "negated facet filter with only filters");
+    json_decref(res);
+
+    pr_search_request_init(&req);
+    req.q = "zeppelin";
+    req.distinct = 0; /* same titles: no folding, 60 hits */
+    req.limit = 60;
+    all = run(&req, &err);
+    CHECK(all && total(all) == NEW);
+    for (i = 0; all && i < NEW; i += 7) {
+        req.offset = i;
+        req.limit = 7;
+        page = run(&req, &err);
+        int same = page != NULL;
+        for (int k = 0; same && k < 7 && i + k < NEW; k++)
+            same = !strcmp(hit_path(page, (size_t)k), hit_path(all, (size_t)(i + k)));
+        CHECK_MSG(same, "a page of 7 hits: the same as that part of one long page");
+        json_decref(page);
+    }
+    json_decref(all);
+    req.offset = 0;
+    req.limit = 10;
+    req.distinct = 1;
+    res = run(&req, &err);
+    CHECK_MSG(res && total(res) == 1, "same title: the 60 pages fold into one hit");
+    CHECK(res && json_array_size(json_object_get(json_array_get(json_object_get(res, "hits"), 0),
+                                                 "duplicates")) == NEW - 1);
+    json_decref(res);
+}
+
 int main(void)
 {
     char path[256];
@@ -552,6 +635,7 @@ int main(void)
         test_near_duplicates();
         test_as_you_type();
         test_synonyms(path);
+        test_page_table(path);
         pr_searcher_close(S);
     }
     test_open_errors();
