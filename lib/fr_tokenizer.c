@@ -171,8 +171,25 @@ static void scan_word(const char *text, int len, int pos, word *w)
     w->ascii = 1;
     while (pos < len) {
         utf8proc_int32_t cp;
-        int n = decode(text, len, pos, &cp);
-        enum cclass c = classify(cp);
+        unsigned char b = (unsigned char)text[pos];
+        int n;
+        enum cclass c;
+        if (b < 0x80) { /* what classify() and note_case() say of ASCII */
+            if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') {
+                w->letters = 1;
+                w->upper |= b <= 'Z';
+                w->lower |= b >= 'a';
+            } else if (b >= '0' && b <= '9') {
+                w->digits = 1;
+            } else {
+                break; /* separator or apostrophe */
+            }
+            w->nchars++;
+            pos++;
+            continue;
+        }
+        n = decode(text, len, pos, &cp);
+        c = classify(cp);
         if (c == C_LETTER) {
             w->letters = 1;
             w->nchars++;
@@ -199,8 +216,15 @@ static int next_word(const char *text, int len, int pos, word *w)
 {
     while (pos < len) {
         utf8proc_int32_t cp;
-        int n = decode(text, len, pos, &cp);
-        enum cclass c = classify(cp);
+        unsigned char b = (unsigned char)text[pos];
+        int n;
+        enum cclass c;
+        if (b < 0x80 && !((b | 0x20) >= 'a' && (b | 0x20) <= 'z') && !(b >= '0' && b <= '9')) {
+            pos++; /* ASCII that is no letter nor digit */
+            continue;
+        }
+        n = decode(text, len, pos, &cp);
+        c = classify(cp);
         if (c == C_LETTER || c == C_DIGIT) {
             scan_word(text, len, pos, w);
             return 1;

@@ -754,14 +754,17 @@ static int run_fts(writer *w, int which, pr_buf *ids, pr_error *err)
     return rc;
 }
 
-static int write_facets(writer *w, sqlite3_int64 id, const parsed *p, pr_error *err)
+/* The facets of page ID; FRESH: its row was just inserted (a reused id
+ * lost its rows with the delete trigger), nothing to replace. */
+static int write_facets(writer *w, sqlite3_int64 id, int fresh, const parsed *p, pr_error *err)
 {
     sqlite3_stmt *st = w->st[ST_ADD_FACET];
     const char *s = p->facets;
-    int i, rc;
+    int i, rc = 0;
 
     sqlite3_bind_int64(w->st[ST_DEL_FACETS], 1, id);
-    rc = run_stmt(w, ST_DEL_FACETS, err);
+    if (!fresh)
+        rc = run_stmt(w, ST_DEL_FACETS, err);
     for (i = 0; rc == 0 && i < p->nfacets; i++) {
         const char *folded = s + strlen(s) + 1, *value = folded + strlen(folded) + 1;
         sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
@@ -818,9 +821,9 @@ static int upsert_doc(writer *w, index_file *f, pr_error *err)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc == 0)
-        rc = write_facets(w, id, p, err);
+        rc = write_facets(w, id, f->state == FILE_NEW, p, err);
     if (rc == 0)
-        rc = pr_derived_add(w->derived, id, &p->facts, err);
+        rc = pr_derived_add(w->derived, id, f->state == FILE_NEW, &p->facts, err);
     if (rc == 0)
         add_id(&w->new_ids, id);
     return rc;

@@ -596,7 +596,8 @@ static int count_words(pr_derived *d, const pr_page_facts *f, int sign)
     return 0;
 }
 
-int pr_derived_add(pr_derived *d, sqlite3_int64 id, const pr_page_facts *f, pr_error *err)
+int pr_derived_add(pr_derived *d, sqlite3_int64 id, int fresh, const pr_page_facts *f,
+                   pr_error *err)
 {
     sqlite3_stmt *st = d->st[DS_ADD_ACR];
     const char *p = f->acronyms;
@@ -605,7 +606,7 @@ int pr_derived_add(pr_derived *d, sqlite3_int64 id, const pr_page_facts *f, pr_e
     d->changed = 1;
     rc = count_words(d, f, +1);
     sqlite3_bind_int64(d->st[DS_DEL_ACR], 1, id);
-    if (rc == 0)
+    if (rc == 0 && !fresh)
         rc = step_done(d->st[DS_DEL_ACR]);
     for (i = 0; rc == 0 && i < f->nacronyms; i++) {
         const char *lf = p + strlen(p) + 1, *key = lf + strlen(lf) + 1;
@@ -644,7 +645,7 @@ int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err)
         return pr_error_set(err, 0, 0, "out of memory");
     d->changed = 1;
     if (sign > 0) {
-        rc = pr_derived_add(d, id, &f, err);
+        rc = pr_derived_add(d, id, 0, &f, err);
         if (rc == 0) {
             if (f.simhash)
                 sqlite3_bind_int64(d->st[DS_SIMHASH], 1, (sqlite3_int64)f.simhash);

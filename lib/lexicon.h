@@ -107,8 +107,10 @@ int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err);
  * pr_derived_doc(+1) for a page whose facts were computed beforehand
  * (pr_page_facts_compute with PR_FACTS_ALL on the text just written), except
  * the fingerprint, which the caller stores in documents.simhash itself.
+ * FRESH: the row ID was just inserted, so it has no acronyms to replace.
  */
-int pr_derived_add(pr_derived *d, sqlite3_int64 id, const pr_page_facts *f, pr_error *err);
+int pr_derived_add(pr_derived *d, sqlite3_int64 id, int fresh, const pr_page_facts *f,
+                   pr_error *err);
 
 /* Write the vocabulary deltas and, when pages were added, changed or
  * removed, regroup duplicates; inside the run's transaction. Returns 0, or

@@ -49,7 +49,8 @@ static size_t slot_of(const strmap_entry *v, size_t cap, const char *key, size_t
 {
     size_t i = (size_t)strmap_hash(key, len) & (cap - 1);
 
-    while (v[i].key && !(strlen(v[i].key) == len && !memcmp(v[i].key, key, len)))
+    /* keys hold no NUL (strndup would have cut them there) */
+    while (v[i].key && !(strncmp(v[i].key, key, len) == 0 && v[i].key[len] == '\0'))
         i = (i + 1) & (cap - 1);
     return i;
 }
