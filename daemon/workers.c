@@ -152,6 +152,9 @@ static void run_job(struct worker *w, pr_job *j, int queue_timeout_ms)
         take_stats(w, j);
     if (j->kind == PR_JOB_STATS) {
         take_stats(w, j);
+        /* Idle workers take the stats jobs: load a changed index's
+         * vocabulary and page table here, not in the next search. */
+        pr_searcher_warm(w->searcher);
         j->status = 200;
         return;
     }

@@ -293,6 +293,16 @@ int pr_searcher_refresh(pr_searcher *s, int force, pr_error *err)
     return 1;
 }
 
+void pr_searcher_warm(pr_searcher *s)
+{
+    pr_error err;
+
+    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    pr_lexicon_get(s, &err);
+    pr_docs_get(s, &err);
+    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
 int pr_searcher_stats(pr_searcher *s, long long *documents, long long *index_mtime)
 {
     struct stat sb;

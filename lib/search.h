@@ -119,6 +119,12 @@ pr_search_status pr_suggest(pr_searcher *s, const char *q, int limit,
 #define PR_JSON_FLAGS (JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10))
 char *pr_json_dump(const json_t *json);
 
+/* Load what searches keep in memory (the vocabulary, the page table) if
+ * the index changed since they were loaded, so the next search does not
+ * pay for it (up to a second at 100k pages). Errors are left for that
+ * search to report. */
+void pr_searcher_warm(pr_searcher *s);
+
 /* Documents in the index and its file's mtime (Unix seconds), for /health.
  * Returns 0, or -1 on error. */
 int pr_searcher_stats(pr_searcher *s, long long *documents, long long *index_mtime);
