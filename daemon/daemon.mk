@@ -67,3 +67,7 @@ tests_tool_httpclient_LDADD = -lpthread
 EXTRA_DIST += tests/daemon_helpers.sh tests/t_daemon.sh
 EXTRA_DIST += tests/t_daemon_abuse.sh tests/t_daemon_lifecycle.sh
 EXTRA_DIST += bench/bench_daemon.sh
+
+# Hostile clients and least privilege (issue 7): the test, its client
+# (compiled by the test with cc), the soak bench and what they establish.
+EXTRA_DIST += tests/t_abuse.sh tests/tool_abuse.c bench/soak.sh docs/security.md

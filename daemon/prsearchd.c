@@ -291,9 +291,12 @@ static int start_listeners(struct daemon *d, pr_error *err)
 /* --- main ----------------------------------------------------------- */
 
 /* Search analytics are on unless `analytics = off`; a file that cannot be
- * written turns them off with one log line, and the daemon serves on. */
+ * written turns them off with one log line, and the daemon serves on.
+ * Where: analytics_db, else $PRSEARCH_ANALYTICS (the service's), else
+ * beside the index. */
 static void start_recorder(struct daemon *d)
 {
+    const char *env = env_or(PR_ENV_ANALYTICS, NULL);
     char *path;
     pr_error err;
     pr_error_clear(&err);
@@ -302,6 +305,7 @@ static void start_recorder(struct daemon *d)
         return;
     }
     path = *d->cfg.analytics_db ? strdup(d->cfg.analytics_db)
+           : env                ? strdup(env)
                                 : pr_analytics_default_path(d->cfg.db);
     if (!path)
         return;

@@ -50,11 +50,13 @@ long pr_url_decode(const char *in, size_t len, char *out)
         } else if (in[i] == '%') {
             int hi, lo;
             if (i + 2 >= len)
-                return -1;
+                return PR_URL_BAD_ESCAPE;
             hi = hexval(in[i + 1]);
             lo = hexval(in[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
-                return -1;
+            if (hi < 0 || lo < 0)
+                return PR_URL_BAD_ESCAPE;
+            if (hi == 0 && lo == 0)
+                return PR_URL_NUL;
             out[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else {
@@ -97,6 +99,16 @@ int pr_utf8_valid(const char *str, size_t len)
         i += n + 1;
     }
     return 1;
+}
+
+int pr_has_control(const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < len; i++)
+        if ((s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f ||
+            (s[i] == 0xc2 && i + 1 < len && s[i + 1] >= 0x80 && s[i + 1] < 0xa0))
+            return 1;
+    return 0;
 }
 
 /* Parameters that are strings, and where in the request they go. */
@@ -169,12 +181,18 @@ static const char **string_slot(pr_search_request *r, enum param p)
     }
 }
 
+/* A value with CR, LF, NUL...: the message says what is wrong with it,
+ * without quoting it. */
+#define CONTROL_MSG "parameter %s: control characters (such as %%00, %%0A, %%0D) are not allowed"
+
 /* Check and store one decoded parameter. */
 static int set_param(pr_route route, enum param p, const char *key, char *v, size_t vlen,
                      const pr_param_limits *lim, pr_search_request *r, pr_error *err)
 {
     const char **slot = string_slot(r, p);
     if (slot) {
+        if (pr_has_control(v, vlen))
+            return pr_error_set(err, 0, 0, CONTROL_MSG, key);
         if (!pr_utf8_valid(v, vlen))
             return pr_error_set(err, 0, 0, "parameter %s: not valid UTF-8 text", key);
         if (p == P_Q && vlen > (size_t)lim->max_query_bytes)
@@ -220,6 +238,8 @@ static void request_defaults(pr_route route, pr_search_request *r)
     r->distinct = 1;
 }
 
+#define KEY_TOO_LONG (-3)
+
 int pr_params_parse(pr_route route, const char *query, size_t len,
                     const pr_param_limits *lim, pr_params *out, pr_error *err)
 {
@@ -238,18 +258,24 @@ int pr_params_parse(pr_route route, const char *query, size_t len,
         if (!eq) eq = amp;
         if (eq - p == 0) { p = amp + 1; continue; } /* "&&" or "=x" */
         if (eq - p >= (long)sizeof key) {
-            klen = -2; /* too long to be one of ours */
+            klen = KEY_TOO_LONG; /* too long to be one of ours */
         } else {
             klen = pr_url_decode(p, (size_t)(eq - p), key);
         }
-        if (klen == -1) {
+        if (klen == PR_URL_BAD_ESCAPE || klen == PR_URL_NUL) {
             free(storage);
-            return pr_error_set(err, 0, 0, "invalid percent-escape in a parameter name");
+            return pr_error_set(err, 0, 0, klen == PR_URL_NUL
+                                               ? "control character %%00 in a parameter name"
+                                               : "invalid percent-escape in a parameter name");
         }
         vlen = pr_url_decode(eq < amp ? eq + 1 : amp, eq < amp ? (size_t)(amp - eq - 1) : 0, w);
         if (vlen < 0) {
+            int known = klen >= 0 && param_of(route, key) != P_UNKNOWN;
             free(storage);
-            if (klen < 0 || param_of(route, key) == P_UNKNOWN)
+            if (vlen == PR_URL_NUL)
+                return known ? pr_error_set(err, 0, 0, CONTROL_MSG, key)
+                             : pr_error_set(err, 0, 0, "control character %%00 in a parameter value");
+            if (!known)
                 return pr_error_set(err, 0, 0, "invalid percent-escape in a parameter value");
             return pr_error_set(err, 0, 0, "parameter %s: invalid percent-escape", key);
         }

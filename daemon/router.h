@@ -28,14 +28,22 @@ const char *pr_route_name(pr_route r);
 
 /*
  * Percent-decode IN (LEN bytes) into OUT (room for LEN + 1 bytes), '+' as
- * a space, NUL-terminated. Returns the decoded length, or -1 for an
- * invalid escape ("%G1", "%4") or an escaped NUL byte.
+ * a space, NUL-terminated. Returns the decoded length, PR_URL_BAD_ESCAPE
+ * for an invalid escape ("%G1", "%4"), or PR_URL_NUL for an escaped NUL
+ * byte (%00), which a NUL-terminated value cannot hold.
  */
+#define PR_URL_BAD_ESCAPE (-1)
+#define PR_URL_NUL (-2)
 long pr_url_decode(const char *in, size_t len, char *out);
 
 /* Whether S (LEN bytes) is well-formed UTF-8 with no control characters
  * other than tab. */
 int pr_utf8_valid(const char *s, size_t len);
+
+/* Whether S (LEN bytes) holds a control character other than tab: C0
+ * (CR, LF, ...), DEL, or C1 (U+0080-U+009F). Such a value is refused
+ * with a message that says so, not as invalid UTF-8. */
+int pr_has_control(const char *s, size_t len);
 
 /* Limits the parameters are checked against. */
 typedef struct pr_param_limits {

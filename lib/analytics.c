@@ -278,7 +278,8 @@ static void stats_usage(FILE *f)
             "                        [-d DB | --analytics FILE]\n"
             "What visitors searched: top queries, queries with no results, searches per\n"
             "day (per week over more than 31 days). Read from the file prsearchd records\n"
-            "into (analytics_db; default: the index's name with .analytics.db).\n\n"
+            "into (analytics_db; default: $" PR_ENV_ANALYTICS ", else the index's name with\n"
+            ".analytics.db; the packaged service's is " PR_SERVICE_ANALYTICS ").\n\n"
             "  --since DATE       only from this day on (default: everything)\n"
             "  -n, --limit N      queries per list (default 20)\n"
             "  -d, --db PATH      the index whose analytics to read\n"
@@ -453,12 +454,27 @@ static void print_report(json_t *r)
     }
 }
 
+/* --analytics FILE; else beside -d DB; else $PRSEARCH_ANALYTICS; else
+ * beside $PRSEARCH_DB; else beside ./prsearch.db, or the packaged
+ * service's file when there is none here and that one exists. */
 static char *stats_path(const struct stats_opts *o)
 {
-    const char *db = o->db ? o->db : getenv(PR_ENV_DB);
+    const char *file = getenv(PR_ENV_ANALYTICS), *db = getenv(PR_ENV_DB);
+    char *here;
     if (o->file)
         return strdup(o->file);
-    return pr_analytics_default_path(db && *db ? db : PR_DEFAULT_DB);
+    if (o->db)
+        return pr_analytics_default_path(o->db);
+    if (file && *file)
+        return strdup(file);
+    if (db && *db)
+        return pr_analytics_default_path(db);
+    here = pr_analytics_default_path(PR_DEFAULT_DB);
+    if (here && access(here, F_OK) != 0 && access(PR_SERVICE_ANALYTICS, F_OK) == 0) {
+        free(here);
+        return strdup(PR_SERVICE_ANALYTICS);
+    }
+    return here;
 }
 
 int pr_analytics_stats_main(int argc, char **argv)

@@ -4,7 +4,8 @@
 # default; keystrokes (no log=1) and /suggest are not; `prsearch --stats`
 # shows top queries, queries with no results and the trend, --since and
 # --json work; `analytics = off` records nothing; an unwritable file only
-# turns analytics off. Runs on the sample site (no corpus needed).
+# turns analytics off; PRSEARCH_ANALYTICS (the service's) names the file
+# for both programs. Runs on the sample site (no corpus needed).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/daemon_helpers.sh"
 need_programs
@@ -125,5 +126,30 @@ if start_daemon custom "$SOCK" -d "$IDX2" -s "$SOCK" -c "$T_TMP/custom.conf"; th
         "$("$PRSEARCH" --stats --analytics "$T_TMP/custom.db")" "1 searches, 1 distinct queries"
 else
     not_ok "prsearchd starts with analytics_db"; diag "$(cat "$T_TMP/custom.log")"
+fi
+
+# ---- PRSEARCH_ANALYTICS (set by prsearchd.service) ------------------------
+# The daemon records there unless the configuration names a file, and
+# `prsearch --stats` reads it unless -d or --analytics says otherwise.
+if PRSEARCH_ANALYTICS=$T_TMP/env.db start_daemon env "$SOCK" -d "$IDX2" -s "$SOCK"; then
+    req "/search?q=etat&log=1" >/dev/null
+    req "/search?q=eig&log=1" >/dev/null
+    stop_daemon
+    check_contains "PRSEARCH_ANALYTICS: the daemon records there" "$(cat "$T_TMP/env.log")" \
+        "analytics: recording settled searches (log=1) in $T_TMP/env.db"
+    check_contains "PRSEARCH_ANALYTICS: prsearch --stats reads it" \
+        "$(PRSEARCH_ANALYTICS=$T_TMP/env.db "$PRSEARCH" --stats)" "2 searches, 2 distinct queries"
+    check_contains "... but -d names the index whose file to read" \
+        "$(PRSEARCH_ANALYTICS=$T_TMP/env.db "$PRSEARCH" --stats -d "$T_TMP/custom.db" 2>&1)" \
+        "no search analytics in $T_TMP/custom.analytics.db"
+else
+    not_ok "prsearchd starts with PRSEARCH_ANALYTICS"; diag "$(cat "$T_TMP/env.log")"
+fi
+if PRSEARCH_ANALYTICS=$T_TMP/env.db start_daemon env2 "$SOCK" -d "$IDX2" -s "$SOCK" -c "$T_TMP/custom.conf"; then
+    stop_daemon
+    check_contains "... and analytics_db in the configuration wins over it" "$(cat "$T_TMP/env2.log")" \
+        "analytics: recording settled searches (log=1) in $T_TMP/custom.db"
+else
+    not_ok "prsearchd starts with PRSEARCH_ANALYTICS and analytics_db"; diag "$(cat "$T_TMP/env2.log")"
 fi
 done_testing

@@ -27,7 +27,8 @@ static void test_decode(void)
     CHECK(decode("%", out) == -1);
     CHECK(decode("%4", out) == -1);
     CHECK(decode("%G1", out) == -1);
-    CHECK_MSG(decode("a%00b", out) == -1, "an escaped NUL is refused");
+    CHECK_MSG(decode("a%00b", out) == PR_URL_NUL, "an escaped NUL is refused, as such");
+    CHECK(decode("%G1", out) == PR_URL_BAD_ESCAPE);
     CHECK(decode("", out) == 0);
 }
 
@@ -42,6 +43,10 @@ static void test_utf8(void)
     CHECK(!pr_utf8_valid("\xff", 1));
     CHECK(!pr_utf8_valid("a\x01", 2));
     CHECK(pr_utf8_valid("a\tb", 3));
+    CHECK(pr_has_control("a\r\nb", 4));
+    CHECK(pr_has_control("a\x7f", 2));
+    CHECK(pr_has_control("a\xc2\x85", 3)); /* NEL, a C1 control */
+    CHECK(!pr_has_control("a\tb \xc2\xa0\xc3\xa9", 8));
 }
 
 static void test_routes(void)
@@ -97,6 +102,22 @@ static void test_search_params(void)
     CHECK(parse(PR_ROUTE_SEARCH, "q=%FF", &p, &e) == -1);
     CHECK_STR(e.message, "parameter q: not valid UTF-8 text");
     CHECK_MSG(strstr(e.message, "%FF") == NULL, "the value is not echoed");
+    /* CR, LF and NUL are valid UTF-8 and valid escapes: the message names
+     * what is refused (header injection attempts), still without the value. */
+    CHECK(parse(PR_ROUTE_SEARCH, "q=eig%0d%0aSet-Cookie:%20x=1", &p, &e) == -1);
+    CHECK_STR(e.message,
+              "parameter q: control characters (such as %00, %0A, %0D) are not allowed");
+    CHECK(parse(PR_ROUTE_SEARCH, "q=eig&tag=%0aX", &p, &e) == -1);
+    CHECK(strncmp(e.message, "parameter tag: control characters", 33) == 0);
+    CHECK(parse(PR_ROUTE_SEARCH, "q=eig%00b", &p, &e) == -1);
+    CHECK_STR(e.message,
+              "parameter q: control characters (such as %00, %0A, %0D) are not allowed");
+    CHECK(parse(PR_ROUTE_SEARCH, "q=eig&x%00=1", &p, &e) == -1);
+    CHECK_STR(e.message, "control character %00 in a parameter name");
+    CHECK(parse(PR_ROUTE_SEARCH, "q=eig&x=%00", &p, &e) == -1);
+    CHECK_STR(e.message, "control character %00 in a parameter value");
+    CHECK_MSG(parse(PR_ROUTE_SEARCH, "q=eig&x=%0d%0a", &p, &e) == 0, "unknown parameters are ignored");
+    pr_params_free(&p);
 }
 
 static void test_query_length(void)
