@@ -666,8 +666,10 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
     pr_buf expr;
 
     memset(m, 0, sizeof *m);
-    if (!(d = pr_docs_get(s, err)))
+    if (!(d = s->docs)) { /* pr_search loads it before the budget starts */
+        pr_error_set(err, 0, 0, "index read failed: no page table");
         return PR_SEARCH_ERROR;
+    }
     if (resolve_filters(d, q, &fl) != 0) {
         pr_error_set(err, 0, 0, "out of memory");
         return PR_SEARCH_ERROR;
@@ -1400,6 +1402,15 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     if ((st = parse_request(s, req, &q, err)) != PR_SEARCH_OK) {
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
         return st;
+    }
+    /* The page table is loaded once per index version, outside the time
+     * budget like the lexicon (parse_request): a budget smaller than the
+     * load would otherwise fail every search until something else loads
+     * it. */
+    if ((q.match || q.exclude || q.nfilters > 0) && !pr_docs_get(s, err)) {
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        query_free(&q);
+        return PR_SEARCH_ERROR;
     }
     pr_searcher_budget_start(s);
     /* Nothing that can match and nothing to filter by: no hits, not "all". */
