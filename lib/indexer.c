@@ -47,8 +47,14 @@
 #include "lexicon.h"
 #include "search_util.h"
 
-/* Pages per FTS5 statement (see above). */
-#define BATCH 256
+/* Pages per FTS5 statement (see above), and the memory FTS5 may fill
+ * before it writes a segment: 1,024 pages make about 8 MB of pending
+ * tokens with the prefix indexes; FTS5's default of 1 MB cut a batch into
+ * several small segments, each merged again later. */
+#define BATCH 1024
+#define FTS_HASHSIZE 8388608
+#define PR_XSTR(x) #x
+#define PR_STR(x) PR_XSTR(x)
 /* How far parser threads may run ahead of the writer: bounds memory. */
 #define PARSE_WINDOW (2 * BATCH)
 
@@ -1083,6 +1089,12 @@ static int prepare_writer(writer *w, pr_error *err)
     /* Inside the run's transaction, never committed: the schema's insert
      * and update triggers leave fts to write_batch(). */
     if (exec_sql(w->db, "INSERT OR REPLACE INTO meta(key, value) VALUES ('fts_by_indexer', 1)",
+                 err) != 0)
+        return -1;
+    /* A setting of the fts table, kept with it: written once per index. */
+    if (exec_sql(w->db, "INSERT INTO fts(fts, rank) SELECT 'hashsize', " PR_STR(FTS_HASHSIZE)
+                        " WHERE NOT EXISTS (SELECT 1 FROM fts_config WHERE k = 'hashsize'"
+                        " AND v = " PR_STR(FTS_HASHSIZE) ")",
                  err) != 0)
         return -1;
     for (i = 0; i < NSTMT; i++)

@@ -99,6 +99,8 @@ check_eq "a single file as PATH: unchanged, nothing else removed" \
 
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json --full "$site" 2>/dev/null)
 check_eq "--full rewrites every page" "$(json_field "$out" updated)/$(json_field "$out" unchanged)" "2/0"
+check_eq "--full: old versions left fts exactly (integrity-check)" \
+    "$(sqlite3 -batch -cmd ".load $PR_EXTENSION" "$IDX" "insert into fts(fts) values('integrity-check'); select count(*) from fts where fts match 'etat'" 2>&1)" 2
 
 sqlite3 "$IDX" "update meta set value='0' where key='analysis_version'"
 "$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>/dev/null
