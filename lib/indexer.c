@@ -683,18 +683,21 @@ static void mark_consumed(parse_queue *q, size_t i)
 
 /* ---- phase 3b: writing (this thread) ---------------------------------- */
 
-enum { ST_UPSERT, ST_DEL_FACETS, ST_ADD_FACET, ST_TOUCH, ST_DELETE, ST_FTS_DELETE, ST_FTS_INSERT,
+enum { ST_INSERT, ST_UPSERT, ST_DEL_FACETS, ST_ADD_FACET, ST_TOUCH, ST_DELETE, ST_FTS_DELETE, ST_FTS_INSERT,
        NSTMT };
 
 /* The pages of a batch, by id: FTS5 takes them in rowid order. */
 #define BATCH_IDS " FROM documents WHERE id IN (SELECT value FROM json_each(?1))"
 
 static const char *const stmt_sql[NSTMT] = {
+#define INSERT_ROW                                                                          \
+    "INSERT INTO documents(source, root, path, collection, url, title, date, date_ts,"     \
+    " categories, tags, chapeau, headings, body, taxonomy, size, mtime_ns, hash, simhash)" \
+    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
+    /* a page not in the index (its id: sqlite3_last_insert_rowid) */
+    [ST_INSERT] = INSERT_ROW,
     [ST_UPSERT] =
-        "INSERT INTO documents(source, root, path, collection, url, title, date, date_ts,"
-        " categories, tags, chapeau, headings, body, taxonomy, size, mtime_ns, hash, simhash)"
-        " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18)"
-        " ON CONFLICT(source) DO UPDATE SET root=excluded.root, path=excluded.path,"
+        INSERT_ROW " ON CONFLICT(source) DO UPDATE SET root=excluded.root, path=excluded.path,"
         " collection=excluded.collection, url=excluded.url, title=excluded.title,"
         " date=excluded.date, date_ts=excluded.date_ts, categories=excluded.categories,"
         " tags=excluded.tags, chapeau=excluded.chapeau, headings=excluded.headings,"
@@ -795,7 +798,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *s)
  * vocabulary), its facets and derived facts; fts takes it with the batch. */
 static int upsert_doc(writer *w, index_file *f, pr_error *err)
 {
-    sqlite3_stmt *st = w->st[ST_UPSERT];
+    sqlite3_stmt *st = w->st[f->state == FILE_NEW ? ST_INSERT : ST_UPSERT];
     const parsed *p = f->p;
     sqlite3_int64 id = 0;
     int rc;
@@ -823,7 +826,11 @@ static int upsert_doc(writer *w, index_file *f, pr_error *err)
     rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         id = sqlite3_column_int64(st, 0);
-    rc = (rc == SQLITE_ROW && sqlite3_step(st) == SQLITE_DONE) ? 0 : sql_fail(w, err);
+    if (rc == SQLITE_DONE && f->state == FILE_NEW)
+        id = sqlite3_last_insert_rowid(w->db);
+    else if (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    rc = rc == SQLITE_DONE && id ? 0 : sql_fail(w, err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc == 0)
