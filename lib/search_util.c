@@ -151,15 +151,57 @@ static const char *html_entity(unsigned char c)
     }
 }
 
+/* Length of the run at the start of S (N bytes) that pr_buf_add_html
+ * copies as it is: valid UTF-8 but controls and & < > " ', and spaces
+ * that do not follow a space (*LAST_SPACE: "the byte before is one",
+ * updated). */
+static size_t html_plain_run(const unsigned char *u, size_t n, int *last_space)
+{
+    size_t i = 0;
+    int sp = *last_space, l;
+    unsigned cp;
+
+    while (i < n) {
+        unsigned char c = u[i];
+        if (c > ' ' && c < 0x7F) {
+            if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
+                break;
+            sp = 0;
+            i++;
+        } else if (c == ' ' && !sp) {
+            sp = 1;
+            i++;
+        } else if (c >= 0xC2 && c <= 0xDF && i + 1 < n && (u[i + 1] & 0xC0) == 0x80 &&
+                   (c != 0xC2 || u[i + 1] >= 0xA0)) {
+            sp = 0; /* two bytes, not a C1 control */
+            i += 2;
+        } else if (c >= 0xE0 && (l = pr_utf8_char(u + i, n - i, &cp)) > 0) {
+            sp = 0;
+            i += (size_t)l;
+        } else {
+            break;
+        }
+    }
+    *last_space = sp;
+    return i;
+}
+
 void pr_buf_add_html(pr_buf *b, const char *s, size_t n, int *last_space)
 {
     const unsigned char *u = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = 0, run;
     unsigned cp;
     const char *ent;
     int l;
 
     while (i < n) {
+        run = html_plain_run(u + i, n - i, last_space);
+        if (run > 0) {
+            pr_buf_add(b, s + i, run);
+            i += run;
+            if (i >= n)
+                break;
+        }
         l = pr_utf8_char(u + i, n - i, &cp);
         if (l == 0) {
             pr_buf_add(b, "\xEF\xBF\xBD", 3);

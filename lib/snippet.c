@@ -1,12 +1,18 @@
 /*
  * snippet.c - highlighted titles and snippets (see snippet.h).
  *
- * Steps for one text: tokenize it in DOCUMENT mode and keep the byte spans
- * of the words whose tokens match the query (merged, so marks never nest);
- * split the text into white-space separated words, the unit of the window;
- * slide a window of N words and keep the one with the most distinct query
- * terms, then the most matches, centred on its cluster; write it out
- * escaped, with <mark> around the spans and "…" where the text was cut.
+ * Steps for one text: keep the byte spans of the words whose tokens (the
+ * french tokenizer in DOCUMENT mode) match the query (merged, so marks
+ * never nest); split the text into white-space separated words, the unit
+ * of the window; slide a window of N words and keep the one with the most
+ * distinct query terms, then the most matches, centred on its cluster;
+ * write it out escaped, with <mark> around the spans and "…" where the
+ * text was cut.
+ *
+ * Speed: analysing text costs far more than the search itself, and almost
+ * no word of a text can match, so a prefilter reads each word once and
+ * only the words it lets through are analysed (see "Prefilter" below).
+ * The window slides in one pass, and escaping copies runs of plain bytes.
  */
 #include "snippet.h"
 
@@ -18,6 +24,29 @@
 
 #define ELLIPSIS "\xE2\x80\xA6" /* … */
 
+#define BIT_SET(map, i) ((map)[(i) >> 6] |= (uint64_t)1 << ((i) & 63))
+#define BIT_GET(map, i) (((map)[(i) >> 6] >> ((i) & 63)) & 1)
+/* V (*CAP elements of SIZE bytes) with room for NEED: V itself, or a
+ * larger copy (the capacity doubled from FIRST, *CAP updated); NULL when
+ * out of memory or past MAX bytes, and then V is left as it is. */
+static void *room_for(void *v, int *cap, int need, size_t size, int first, size_t max)
+{
+    int c = *cap ? *cap : first;
+    void *nv;
+
+    if (need <= *cap)
+        return v;
+    while (c < need)
+        c *= 2;
+    if ((size_t)c * size > max || !(nv = realloc(v, (size_t)c * size)))
+        return NULL;
+    *cap = c;
+    return nv;
+}
+
+/* The first two bytes of a key as 14 bits: exact for ASCII. */
+#define PAIR(key) ((((key) & 0x7F) << 7) | (((key) >> 8) & 0x7F))
+
 typedef struct qtok {
     char *s;
     int len;
@@ -25,9 +54,32 @@ typedef struct qtok {
     int term;
 } qtok;
 
+/* The first KEY_LEN bytes of query tokens (fewer for shorter tokens), as
+ * the prefilter compares them: KEY holds byte j at bits 8j. */
+typedef struct qkey {
+    uint32_t key, mask;
+    int len;
+} qkey;
+
+typedef struct keyset {
+    uint64_t first[4];     /* bit B: a key starts with byte B */
+    uint64_t single[4];    /* bit B: B alone is a key */
+    uint64_t pair[256];    /* bit PAIR(key): a key may start with its 2 bytes */
+    qkey *v;
+    int n, cap;
+} keyset;
+
+/* The prefilter's two ways of reading a text (see "Prefilter"). */
+enum { PF_LOOSE = 0, PF_EXACT = 1 };
+
 struct snippet_terms {
     qtok *v;
     int n, cap;
+    keyset keys[2];              /* by way: PF_LOOSE, PF_EXACT */
+    unsigned char bytes[2][256]; /* by way: what each byte is (T_ below) */
+    uint64_t latin_letters[2];   /* by way: bit C - 0xC0 for the U+00C0..U+00FF
+                                    that the rough fold reads as letters */
+    struct memo *memo;           /* words analysed so far (see "Memo") */
 };
 
 /* A matched word: bytes [start, end) of the text; TERMS one bit per term. */
@@ -50,9 +102,459 @@ typedef struct word {
     int hits;       /* matched spans inside the word */
 } word;
 
+/*
+ * Prefilter. A word (white-space separated) is only analysed when one of
+ * its parts (split at apostrophes, hyphens and other punctuation), roughly
+ * folded, starts with the first KEY_LEN bytes of a query token: stems and
+ * surface forms keep the word's first letters. Words with characters this
+ * rough fold does not know (or invalid bytes) are always analysed. Two
+ * ways of reading, so that no snippet changed when the filter was made
+ * fast:
+ *
+ * PF_EXACT, for texts of SHORT_TEXT bytes at most (titles, chapeaux, most
+ * bodies): the same highlights as analysing the whole text. A word is
+ * analysed alone, which gives the tokens the whole text gives (no unit of
+ * the tokenizer crosses white space, but thousands groups "3 500": a word
+ * ending with a digit goes with the next one when it starts with a digit),
+ * and the filter only skips words that cannot match. Snowball only changes
+ * the first three letters of a word in these ways: the final y of a stem
+ * turns i (loyer -> loi), so y and i are one letter here; abilité -> abl,
+ * so a token "abl" also has the key "abi"; ë and ï (even decomposed) shift
+ * its regions, so they are unknown, as are ð and þ (which the rough fold
+ * reads d and th) and rare combining marks. A '.' or '·' followed by a
+ * letter, a digit or a longer character may start a word inside the part
+ * (E.I.G., beta.gouv), and any digit may start an ordinal (1re -> 1er):
+ * such words are analysed (digits only when a query token starts with
+ * one; else no token of a word starting with a digit can match).
+ * tests/test_snippet.c has a case for each of these rules.
+ *
+ * PF_LOOSE, for longer texts, is the filter as it always was, misses
+ * included: numbers written with a space ("3 500"), ordinals spelled
+ * differently from their token (1re / 1er), a word glued after a dot
+ * (fin.Projet), stems that do not start like their word (loyer -> loi).
+ */
+enum { KEY_LEN = 3, SHORT_TEXT = 2048 };
+
+/* What a byte is to the prefilter (st->bytes): a folded letter or digit
+ * (>= '0'), or one of these. */
+enum {
+    T_BLANK = 0,  /* white space: ends the word */
+    T_SEP = 1,    /* ends the part */
+    T_SKIP = 2,   /* ignored ('.' in PF_LOOSE) */
+    T_DOT = 3,    /* '.' in PF_EXACT */
+    T_ALWAYS = 4, /* the word is analysed (digits in PF_EXACT, see above) */
+    T_MULTI = 5   /* lead or stray byte of a longer character */
+};
+
+/* Rough fold of the code point CP into OUT (up to 2 bytes); returns the
+ * bytes written, 0 to skip it (combining mark, dot inside E.I.G.), -1 for
+ * a part separator, -2 when unknown, -3 for '·' in PF_EXACT (as T_DOT). */
+static int rough_fold(unsigned cp, char out[2], int way)
+{
+    static const char latin1[] = /* U+00C0 .. U+00FF, '-' separates, '?' two letters */
+        "aaaaaa?ceeeeiiiidnooooo-ouuuuy??aaaaaa?ceeeeiiiidnooooo-ouuuuy?y";
+
+    if (way == PF_EXACT) {
+        if (cp == 0xD0 || cp == 0xF0 || cp == 0xDE || cp == 0xFE || /* Ð ð Þ þ */
+            cp == 0xCB || cp == 0xEB || cp == 0xCF || cp == 0xEF || /* Ë ë Ï ï */
+            (cp >= 0x304 && cp <= 0x36F && cp != 0x327))          /* ¨ and rarer marks */
+            return -2;
+        if (cp == 0xB7)
+            return -3;
+        if (cp == 0xDD || cp == 0xFD || cp == 0xFF || cp == 0x178) { /* Ý ý ÿ Ÿ */
+            out[0] = 'i';
+            return 1;
+        }
+    }
+    if (cp < 0x80) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) {
+            out[0] = (char)cp;
+            return 1;
+        }
+        if (cp >= 'A' && cp <= 'Z') {
+            out[0] = (char)(cp + 32);
+            return 1;
+        }
+        return cp == '.' ? 0 : -1;
+    }
+    if (cp == 0xC6 || cp == 0xE6 || cp == 0x152 || cp == 0x153) { /* Æ æ Œ œ */
+        out[0] = (cp == 0xC6 || cp == 0xE6) ? 'a' : 'o';
+        out[1] = 'e';
+        return 2;
+    }
+    if (cp == 0xDF) { out[0] = 's'; out[1] = 's'; return 2; }
+    if (cp == 0xDE || cp == 0xFE) { out[0] = 't'; out[1] = 'h'; return 2; }
+    if (cp >= 0xC0 && cp <= 0xFF) {
+        char c = latin1[cp - 0xC0];
+        if (c == '-')
+            return -1;
+        out[0] = c;
+        return 1;
+    }
+    if (cp == 0x178) { out[0] = 'y'; return 1; }
+    if ((cp >= 0x300 && cp <= 0x36F) || cp == 0xB7) /* combining marks, middle dot */
+        return 0;
+    if (cp == 0x2019 || cp == 0x2018 || cp == 0x2BC || cp == 0x2010 || cp == 0x2011 ||
+        cp == 0x2013 || cp == 0x2014 || cp == 0xAB || cp == 0xBB || cp == 0xA0 ||
+        cp == 0x202F || cp == 0x2026)
+        return -1;
+    return -2;
+}
+
+static void init_bytes(snippet_terms *st)
+{
+    for (int w = 0; w < 2; w++) {
+        unsigned char *t = st->bytes[w];
+        for (int c = 0; c < 256; c++) {
+            if (c <= ' ')
+                t[c] = T_BLANK;
+            else if (c >= 0x80)
+                t[c] = T_MULTI;
+            else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+                t[c] = (unsigned char)c;
+            else if (c >= 'A' && c <= 'Z')
+                t[c] = (unsigned char)(c + 32);
+            else if (c == '.')
+                t[c] = w == PF_EXACT ? T_DOT : T_SKIP;
+            else
+                t[c] = T_SEP;
+        }
+        if (w == PF_EXACT)
+            t['y'] = t['Y'] = 'i';
+        for (unsigned cp = 0xC0; cp <= 0xFF; cp++) {
+            char f[2];
+            if (rough_fold(cp, f, w) > 0)
+                st->latin_letters[w] |= (uint64_t)1 << (cp - 0xC0);
+        }
+    }
+}
+
+static int keyset_add(keyset *ks, qkey q)
+{
+    qkey *nv;
+    int i;
+
+    for (i = 0; i < ks->n && (ks->v[i].key != q.key || ks->v[i].len != q.len); i++)
+        ;
+    if (i < ks->n)
+        return 0;
+    if (!(nv = room_for(ks->v, &ks->cap, ks->n + 1, sizeof *nv, 8, SIZE_MAX)))
+        return -1;
+    ks->v = nv;
+    ks->v[ks->n++] = q;
+    BIT_SET(ks->first, q.key & 0xFF);
+    if (q.len == 1)
+        BIT_SET(ks->single, q.key & 0xFF);
+    else
+        BIT_SET(ks->pair, PAIR(q.key));
+    return 0;
+}
+
+/* Add the key of the query token T (LEN bytes) to the key sets. */
+static int add_key(snippet_terms *st, const char *t, int len)
+{
+    if (len > 0 && t[0] == FR_SURFACE_MARK) {
+        t++;
+        len--;
+    }
+    if (len <= 0)
+        return 0;
+    if (t[0] >= '0' && t[0] <= '9') /* ordinals, thousands: see PF_EXACT */
+        for (int c = '0'; c <= '9'; c++)
+            st->bytes[PF_EXACT][c] = T_ALWAYS;
+    for (int w = 0; w < 2; w++) {
+        qkey q = {0, 0, len < KEY_LEN ? len : KEY_LEN};
+
+        for (int i = 0; i < q.len; i++) {
+            unsigned char c = (unsigned char)t[i];
+            if (w == PF_EXACT && c == 'y')
+                c = 'i';
+            q.key |= (uint32_t)c << (8 * i);
+            q.mask |= (uint32_t)0xFF << (8 * i);
+        }
+        if (keyset_add(&st->keys[w], q) != 0)
+            return -1;
+        if (w == PF_EXACT && len == 3 && memcmp(t, "abl", 3) == 0) {
+            q.key = 'a' | 'b' << 8 | 'i' << 16; /* the stem of abilité (see PF_EXACT) */
+            if (keyset_add(&st->keys[w], q) != 0)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Does the part key KEY (N bytes) start with the key of a query token?
+ * The first byte rules out nearly every word: test it inline. */
+#define KEY_MATCHES(ks, key, n) (BIT_GET((ks)->first, (key) & 0xFF) && key_matches(ks, key, n))
+
+static int key_matches(const keyset *ks, uint32_t key, int n)
+{
+    for (int i = 0; i < ks->n; i++)
+        if (ks->v[i].len <= n && (key & ks->v[i].mask) == ks->v[i].key)
+            return 1;
+    return 0;
+}
+
+static int is_alnum_or_multi(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c >= 0x80;
+}
+
+enum { DECIDED = KEY_LEN + 1 }; /* a part whose key is known not to match */
+
+/* Add the folded byte C to the key of a part (K < KEY_LEN bytes so far).
+ * Returns 1 when the part may match; decides it (K = DECIDED) as soon as
+ * no query key can start like it, at the latest when its key is complete.
+ * (Returning 1 before the key is complete gives what the full key would:
+ * a key as long as the part read so far already matches.) */
+static inline int key_add(const keyset *ks, uint32_t *key, int *k, unsigned c)
+{
+    switch (*k) {
+    case 0:
+        *key = c;
+        if (!BIT_GET(ks->first, c)) {
+            *k = DECIDED;
+            return 0;
+        }
+        *k = 1;
+        return (int)BIT_GET(ks->single, c);
+    case 1:
+        *key |= c << 8;
+        if (!BIT_GET(ks->pair, PAIR(*key))) {
+            *k = DECIDED;
+            return 0;
+        }
+        *k = 2;
+        return key_matches(ks, *key, 2);
+    default:
+        *key |= c << 16;
+        if (key_matches(ks, *key, KEY_LEN))
+            return 1;
+        *k = DECIDED;
+        return 0;
+    }
+}
+
+/* Read the word starting at byte I of TEXT (LEN bytes; TEXT[I] is not
+ * blank) the prefilter's WAY; returns where it ends (the next blank or
+ * LEN), *CANDIDATE non-zero when it may hold a match. */
+static int scan_word(const snippet_terms *st, int way, const char *text, int len, int i,
+                     int *candidate)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    const unsigned char *byte = st->bytes[way];
+    const keyset *ks = &st->keys[way];
+    uint32_t key = 0;
+    int k = 0; /* bytes in the key of the current part, or DECIDED */
+
+    while (i < len) {
+        unsigned c = byte[u[i]], cp;
+        char f[2];
+        int l, r, j;
+
+        if (c >= '0') {
+            i++;
+            if (k < KEY_LEN && key_add(ks, &key, &k, c))
+                goto yes;
+            if (k == DECIDED) /* on to the end of the part */
+                while (i < len && byte[u[i]] >= '0')
+                    i++;
+            continue;
+        }
+        switch (c) {
+        case T_BLANK:
+            goto end;
+        case T_SKIP:
+            i++;
+            continue;
+        case T_ALWAYS:
+            goto yes;
+        case T_DOT:
+            if (i + 1 < len && is_alnum_or_multi(u[i + 1]))
+                goto yes;
+            i++;
+            continue;
+        case T_SEP:
+            r = -1;
+            l = 1;
+            break;
+        default: /* T_MULTI */
+            if (k == DECIDED && u[i] == 0xC3 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80 &&
+                ((st->latin_letters[way] >> (u[i + 1] - 0x80)) & 1)) {
+                i += 2; /* é in a decided part: as a letter */
+                continue;
+            }
+            if (u[i] >= 0xC2 && u[i] <= 0xDF && i + 1 < len && (u[i + 1] & 0xC0) == 0x80) {
+                cp = ((unsigned)(u[i] & 0x1F) << 6) | (u[i + 1] & 0x3F); /* é, œ... */
+                l = 2;
+            } else if ((l = pr_utf8_char(u + i, (size_t)(len - i), &cp)) == 0) {
+                goto yes; /* invalid bytes: let the tokenizer decide */
+            }
+            r = rough_fold(cp, f, way);
+            if (r == -2)
+                goto yes;
+            if (r == -3) {
+                if (i + l < len && is_alnum_or_multi(u[i + l]))
+                    goto yes;
+                r = 0;
+            }
+            break;
+        }
+        i += l;
+        if (r == -1) { /* a new part starts */
+            if (k > 0 && k < KEY_LEN && KEY_MATCHES(ks, key, k))
+                goto yes;
+            k = 0;
+            continue;
+        }
+        for (j = 0; j < r && k < KEY_LEN; j++)
+            if (key_add(ks, &key, &k, (unsigned char)f[j]))
+                goto yes;
+    }
+end:
+    *candidate = k > 0 && k < KEY_LEN && KEY_MATCHES(ks, key, k);
+    return i;
+yes:
+    while (i < len && u[i] > ' ')
+        i++;
+    *candidate = 1;
+    return i;
+}
+
+/*
+ * Memo. The spans of a word (or of a group of words analysed together)
+ * depend on its bytes and the query only, and the same words come back in
+ * the texts of one result page, so each is analysed once per query; the
+ * spans are kept relative to the word. Bounded: past MEMO_WORDS words or
+ * MEMO_BYTES of words or spans, new words are analysed each time. Filled
+ * through a const snippet_terms: like the tokenizer, one query's terms
+ * serve one thread at a time.
+ */
+enum { MEMO_WORDS = 16384, MEMO_BYTES = 256 * 1024 };
+
+typedef struct memo_slot {
+    uint32_t hash;
+    int key, len;       /* the word: bytes [key, key + len) of text */
+    int spans, nspans;  /* its spans: [spans, spans + nspans) of span */
+} memo_slot;
+
+struct memo {
+    memo_slot *slot;    /* open addressing; len 0: free */
+    int nslots, used;
+    char *text;
+    int ntext, captext;
+    span *span;
+    int nspan, capspan;
+};
+
+static void memo_free(struct memo *m)
+{
+    if (!m)
+        return;
+    free(m->slot);
+    free(m->text);
+    free(m->span);
+    free(m);
+}
+
+static void memo_clear(struct memo *m)
+{
+    if (!m)
+        return;
+    if (m->slot)
+        memset(m->slot, 0, (size_t)m->nslots * sizeof *m->slot);
+    m->used = m->ntext = m->nspan = 0;
+}
+
+static uint32_t memo_hash(const char *w, int len)
+{
+    uint32_t h = 2166136261u;
+
+    while (len-- > 0)
+        h = (h ^ (unsigned char)*w++) * 16777619u;
+    return h;
+}
+
+/* The slot of the word W (LEN > 0 bytes, hash H): its own, or the free one
+ * where it goes. */
+static memo_slot *memo_find(const struct memo *m, const char *w, int len, uint32_t h)
+{
+    int i = (int)(h & (uint32_t)(m->nslots - 1));
+
+    for (;; i = (i + 1) & (m->nslots - 1)) {
+        memo_slot *sl = &m->slot[i];
+        if (sl->len == 0 ||
+            (sl->hash == h && sl->len == len && memcmp(m->text + sl->key, w, len) == 0))
+            return sl;
+    }
+}
+
+/* Double the slots (from 256), keeping at most half of them used. */
+static int memo_grow(struct memo *m)
+{
+    struct memo old = *m;
+    int i;
+
+    m->nslots = old.nslots ? old.nslots * 2 : 256;
+    m->slot = calloc((size_t)m->nslots, sizeof *m->slot);
+    if (!m->slot) {
+        *m = old;
+        return -1;
+    }
+    for (i = 0; i < old.nslots; i++)
+        if (old.slot[i].len > 0)
+            *memo_find(m, m->text + old.slot[i].key, old.slot[i].len, old.slot[i].hash) =
+                old.slot[i];
+    free(old.slot);
+    return 0;
+}
+
+/* Remember that the word W (LEN bytes, hash H) gives SPANS (N of them,
+ * at BASE in the text). Best effort: nothing happens when full or out of
+ * memory. */
+static void memo_put(struct memo *m, const char *w, int len, uint32_t h, const span *spans,
+                     int n, int base)
+{
+    memo_slot *sl;
+    char *text;
+    span *spans_room;
+
+    if (!m || m->used >= MEMO_WORDS ||
+        (2 * (m->used + 1) > m->nslots && memo_grow(m) != 0) ||
+        !(text = room_for(m->text, &m->captext, m->ntext + len, 1, 1024, MEMO_BYTES)))
+        return;
+    m->text = text;
+    if (!(spans_room = room_for(m->span, &m->capspan, m->nspan + n, sizeof *m->span, 64,
+                                MEMO_BYTES)))
+        return;
+    m->span = spans_room;
+    sl = memo_find(m, w, len, h);
+    sl->hash = h;
+    sl->key = m->ntext;
+    sl->len = len;
+    sl->spans = m->nspan;
+    sl->nspans = n;
+    memcpy(m->text + m->ntext, w, len);
+    m->ntext += len;
+    for (int i = 0; i < n; i++) {
+        span *sp = &m->span[m->nspan++];
+        *sp = spans[i];
+        sp->start -= base;
+        sp->end -= base;
+    }
+    m->used++;
+}
+
 snippet_terms *snippet_terms_new(void)
 {
-    return calloc(1, sizeof(snippet_terms));
+    snippet_terms *st = calloc(1, sizeof(snippet_terms));
+
+    if (st) {
+        init_bytes(st);
+        st->memo = calloc(1, sizeof *st->memo); /* none: words analysed each time */
+    }
+    return st;
 }
 
 void snippet_terms_free(snippet_terms *st)
@@ -64,6 +566,9 @@ void snippet_terms_free(snippet_terms *st)
     for (i = 0; i < st->n; i++)
         free(st->v[i].s);
     free(st->v);
+    free(st->keys[PF_LOOSE].v);
+    free(st->keys[PF_EXACT].v);
+    memo_free(st->memo);
     free(st);
 }
 
@@ -86,14 +591,9 @@ static int add_token(void *vctx, int flags, const char *token, int len, int star
     (void)flags; (void)start; (void)end;
     if (len <= 0)
         return 0;
-    if (st->n == st->cap) {
-        int cap = st->cap ? st->cap * 2 : 16;
-        qtok *nv = realloc(st->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        st->v = nv;
-        st->cap = cap;
-    }
+    if (!(t = room_for(st->v, &st->cap, st->n + 1, sizeof *t, 16, SIZE_MAX)))
+        return -1;
+    st->v = t;
     t = &st->v[st->n];
     t->s = malloc(len);
     if (!t->s)
@@ -103,7 +603,7 @@ static int add_token(void *vctx, int flags, const char *token, int len, int star
     t->prefix = c->prefix;
     t->term = c->term;
     st->n++;
-    return 0;
+    return add_key(st, token, len);
 }
 
 int snippet_terms_add(snippet_terms *st, fr_tokenizer *tok, const char *text, int len,
@@ -111,9 +611,11 @@ int snippet_terms_add(snippet_terms *st, fr_tokenizer *tok, const char *text, in
 {
     add_ctx c = {st, prefix, term};
 
+    memo_clear(st->memo); /* what was analysed matched other terms */
     return fr_tokenize(tok, prefix ? FR_MODE_PREFIX : FR_MODE_QUERY, text, len, add_token,
                        &c) == 0 ? 0 : -1;
 }
+
 
 /* Bits of the query terms that TOKEN matches (0: none). */
 static uint64_t token_terms(const snippet_terms *st, const char *token, int len)
@@ -130,11 +632,26 @@ static uint64_t token_terms(const snippet_terms *st, const char *token, int len)
     return m;
 }
 
+static int span_push(span_list *l, int start, int end, uint64_t terms)
+{
+    span *s;
+
+    if (!(s = room_for(l->v, &l->cap, l->n + 1, sizeof *s, 16, SIZE_MAX))) {
+        l->oom = 1;
+        return -1;
+    }
+    l->v = s;
+    s = &l->v[l->n++];
+    s->start = start;
+    s->end = end;
+    s->terms = terms;
+    return 0;
+}
+
 static int on_doc_token(void *vctx, int flags, const char *token, int len, int start, int end)
 {
     span_list *l = vctx;
     uint64_t m = token_terms(l->st, token, len);
-    span *s;
 
     (void)flags;
     if (!m || end <= start)
@@ -145,20 +662,36 @@ static int on_doc_token(void *vctx, int flags, const char *token, int len, int s
         l->v[l->n - 1].terms |= m; /* a colocated form of the same word */
         return 0;
     }
-    if (l->n == l->cap) {
-        int cap = l->cap ? l->cap * 2 : 16;
-        span *nv = realloc(l->v, cap * sizeof *nv);
-        if (!nv) {
-            l->oom = 1;
-            return -1;
+    return span_push(l, start, end, m);
+}
+
+/* Add the spans of the word (or words) [START, END) of TEXT: analysed, or
+ * as the memo has them (the spans of two words never merge, so each
+ * word's own are all there is to keep). Returns 0, or -1 out of memory. */
+static int analyse(const snippet_terms *st, fr_tokenizer *tok, const char *text, int start,
+                   int end, span_list *l)
+{
+    const char *w = text + start;
+    struct memo *m = st->memo;
+    int len = end - start, n = l->n;
+    uint32_t h = 0;
+
+    if (m) {
+        h = memo_hash(w, len);
+        const memo_slot *sl = m->nslots > 0 ? memo_find(m, w, len, h) : NULL;
+        if (sl && sl->len > 0) {
+            for (int i = 0; i < sl->nspans; i++) {
+                const span *sp = &m->span[sl->spans + i];
+                if (span_push(l, sp->start + start, sp->end + start, sp->terms) != 0)
+                    return -1;
+            }
+            return 0;
         }
-        l->v = nv;
-        l->cap = cap;
     }
-    s = &l->v[l->n++];
-    s->start = start;
-    s->end = end;
-    s->terms = m;
+    l->base = start;
+    if (fr_tokenize(tok, FR_MODE_DOCUMENT, w, len, on_doc_token, l) != 0 || l->oom)
+        return -1;
+    memo_put(m, w, len, h, l->v + n, l->n - n, start);
     return 0;
 }
 
@@ -195,229 +728,147 @@ static void normalise_spans(span_list *l, const char *text, int len)
     l->n = n;
 }
 
-/*
- * Prefilter for long texts. Analysing a whole body costs far more than
- * the search itself, and almost every word cannot match: a word is only
- * analysed when one of its parts (split at apostrophes, hyphens and other
- * punctuation), roughly folded, starts with the first KEY_LEN bytes of a
- * query token (stems and surface forms keep the word's first letters).
- * Words with letters this rough fold does not know are always analysed.
- * Known misses: numbers written with a space ("3 500"), and ordinals
- * spelled differently from their token (1re / 1er).
- */
-enum { KEY_LEN = 3, SHORT_TEXT = 2048 };
-
-/* Rough fold of the code point CP into OUT (up to 2 bytes); returns the
- * bytes written, 0 to skip it (combining mark, dot inside E.I.G.), -1 for
- * a part separator, -2 when unknown. */
-static int rough_fold(unsigned cp, char out[2])
-{
-    static const char latin1[] = /* U+00C0 .. U+00FF, '-' separates, '?' two letters */
-        "aaaaaa?ceeeeiiiidnooooo-ouuuuy??aaaaaa?ceeeeiiiidnooooo-ouuuuy?y";
-
-    if (cp < 0x80) {
-        if ((cp >= 'a' && cp <= 'z') || (cp >= '0' && cp <= '9')) {
-            out[0] = (char)cp;
-            return 1;
-        }
-        if (cp >= 'A' && cp <= 'Z') {
-            out[0] = (char)(cp + 32);
-            return 1;
-        }
-        return cp == '.' ? 0 : -1;
-    }
-    if (cp == 0xC6 || cp == 0xE6 || cp == 0x152 || cp == 0x153) { /* Æ æ Œ œ */
-        out[0] = (cp == 0xC6 || cp == 0xE6) ? 'a' : 'o';
-        out[1] = 'e';
-        return 2;
-    }
-    if (cp == 0xDF) { out[0] = 's'; out[1] = 's'; return 2; }
-    if (cp == 0xDE || cp == 0xFE) { out[0] = 't'; out[1] = 'h'; return 2; }
-    if (cp >= 0xC0 && cp <= 0xFF) {
-        char c = latin1[cp - 0xC0];
-        if (c == '-')
-            return -1;
-        out[0] = c;
-        return 1;
-    }
-    if (cp == 0x178) { out[0] = 'y'; return 1; }
-    if ((cp >= 0x300 && cp <= 0x36F) || cp == 0xB7) /* combining marks, middle dot */
-        return 0;
-    if (cp == 0x2019 || cp == 0x2018 || cp == 0x2BC || cp == 0x2010 || cp == 0x2011 ||
-        cp == 0x2013 || cp == 0x2014 || cp == 0xAB || cp == 0xBB || cp == 0xA0 ||
-        cp == 0x202F || cp == 0x2026)
-        return -1;
-    return -2;
-}
-
-static int key_matches(const snippet_terms *st, const char *key, int n)
-{
-    int i;
-
-    for (i = 0; i < st->n; i++) {
-        const qtok *q = &st->v[i];
-        const char *t = q->s;
-        int tl = q->len;
-        if (tl > 0 && t[0] == FR_SURFACE_MARK) {
-            t++;
-            tl--;
-        }
-        if (tl > KEY_LEN)
-            tl = KEY_LEN;
-        if (tl > 0 && n >= tl && memcmp(key, t, tl) == 0)
-            return 1;
-    }
-    return 0;
-}
-
-/* Non-zero when the word W (N bytes, no white space) may hold a match. */
-static int word_candidate(const snippet_terms *st, const char *w, int n)
-{
-    char key[KEY_LEN + 2];
-    int i = 0, k = 0, done = 0;
-
-    while (i < n) {
-        unsigned cp;
-        char f[2];
-        int l = pr_utf8_char((const unsigned char *)w + i, (size_t)(n - i), &cp), r;
-        if (l == 0)
-            return 1; /* invalid bytes: let the tokenizer decide */
-        i += l;
-        r = rough_fold(cp, f);
-        if (r == -2)
-            return 1;
-        if (r == -1) { /* a new part starts */
-            if (k > 0 && key_matches(st, key, k))
-                return 1;
-            k = 0;
-            done = 0;
-            continue;
-        }
-        for (int j = 0; j < r && !done; j++) {
-            key[k++] = f[j];
-            if (k == KEY_LEN)
-                done = 1;
-        }
-        if (done && k == KEY_LEN) {
-            if (key_matches(st, key, k))
-                return 1;
-            k = KEY_LEN + 1; /* this part is decided: wait for the next */
-        }
-    }
-    return k > 0 && k <= KEY_LEN && key_matches(st, key, k);
-}
-
-/* The matched spans of TEXT. Returns 0, or -1 out of memory. */
-static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *text, int len,
-                      span_list *l)
-{
-    int i = 0;
-
-    memset(l, 0, sizeof *l);
-    l->st = st;
-    if (!st || st->n == 0 || len <= 0)
-        return 0;
-    if (len <= SHORT_TEXT) {
-        if (fr_tokenize(tok, FR_MODE_DOCUMENT, text, len, on_doc_token, l) != 0 || l->oom)
-            return -1;
-    } else {
-        while (i < len) {
-            int e;
-            while (i < len && (unsigned char)text[i] <= ' ')
-                i++;
-            for (e = i; e < len && (unsigned char)text[e] > ' '; e++)
-                ;
-            if (e > i && word_candidate(st, text + i, e - i)) {
-                l->base = i;
-                if (fr_tokenize(tok, FR_MODE_DOCUMENT, text + i, e - i, on_doc_token, l) != 0 ||
-                    l->oom)
-                    return -1;
-            }
-            i = e;
-        }
-    }
-    normalise_spans(l, text, len);
-    return 0;
-}
-
 static int is_blank(unsigned char c)
 {
     return c <= ' ' || c == 0x7F;
 }
 
-/* White-space separated words of TEXT with the spans each holds.
- * Returns the number of words (*OUT malloc'ed), or -1 out of memory. */
-static int split_words(const char *text, int len, const span_list *l, word **out)
-{
-    int i = 0, n = 0, cap = 64, k = 0;
-    word *v = malloc(cap * sizeof *v), *nv;
+/* The white-space separated words of a text, the unit of the window. */
+typedef struct word_list {
+    word *v;
+    int n, cap;
+} word_list;
 
-    if (!v)
-        return -1;
+static inline int add_word(word_list *wl, int start, int end)
+{
+    word *w;
+
+    if (wl->n == wl->cap) {
+        if (!(w = room_for(wl->v, &wl->cap, wl->n + 1, sizeof *w, 256, SIZE_MAX)))
+            return -1;
+        wl->v = w;
+    }
+    w = &wl->v[wl->n++];
+    w->start = start;
+    w->end = end;
+    w->terms = 0;
+    w->hits = 0;
+    return 0;
+}
+
+/* The words of TEXT (blank: is_blank). Returns 0, or -1 out of memory. */
+static int split_words(const char *text, int len, word_list *wl)
+{
+    int i = 0, start;
+
     while (i < len) {
         while (i < len && is_blank((unsigned char)text[i]))
             i++;
         if (i >= len)
             break;
-        if (n == cap) {
-            cap *= 2;
-            nv = realloc(v, cap * sizeof *nv);
-            if (!nv) {
-                free(v);
-                return -1;
-            }
-            v = nv;
-        }
-        v[n].start = i;
+        start = i;
         while (i < len && !is_blank((unsigned char)text[i]))
             i++;
-        v[n].end = i;
-        v[n].terms = 0;
-        v[n].hits = 0;
-        while (k < l->n && l->v[k].end <= v[n].start)
-            k++;
-        for (int j = k; j < l->n && l->v[j].start < v[n].end; j++) {
-            v[n].terms |= l->v[j].terms;
-            v[n].hits++;
+        if (add_word(wl, start, i) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The matched spans of TEXT, and when WL is not NULL its words, which
+ * the prefilter reads anyway (only if TEXT holds no DEL, which is blank
+ * to is_blank but not to the prefilter; WL is left empty when nothing can
+ * match). Returns 0, or -1 out of memory. */
+static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *text, int len,
+                      span_list *l, word_list *wl)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    int way = len <= SHORT_TEXT ? PF_EXACT : PF_LOOSE, i = 0, start, candidate;
+
+    memset(l, 0, sizeof *l);
+    l->st = st;
+    if (!st || st->n == 0 || len <= 0)
+        return 0;
+    while (i < len) {
+        while (i < len && u[i] <= ' ')
+            i++;
+        if (i >= len)
+            break;
+        start = i;
+        i = scan_word(st, way, text, len, i, &candidate);
+        if (wl && add_word(wl, start, i) != 0)
+            return -1;
+        if (!candidate)
+            continue;
+        /* 3 500: one unit over the space (see PF_EXACT) */
+        while (way == PF_EXACT && i + 1 < len && u[i] == ' ' && u[i - 1] >= '0' &&
+               u[i - 1] <= '9' && u[i + 1] >= '0' && u[i + 1] <= '9') {
+            int next = ++i;
+            while (i < len && u[i] > ' ')
+                i++;
+            if (wl && add_word(wl, next, i) != 0)
+                return -1;
         }
-        n++;
+        if (analyse(st, tok, text, start, i, l) != 0)
+            return -1;
     }
-    *out = v;
-    return n;
+    normalise_spans(l, text, len);
+    return 0;
 }
 
-static int popcount64(uint64_t x)
+/* Give each word the terms and the number of the spans inside it (words
+ * start with none). */
+static void count_spans(word_list *wl, const span_list *l)
 {
-    int n = 0;
+    int i = 0;
 
-    while (x) {
-        x &= x - 1;
-        n++;
+    for (int j = 0; j < l->n; j++) {
+        const span *sp = &l->v[j];
+        while (i < wl->n && wl->v[i].end <= sp->start)
+            i++;
+        for (int k = i; k < wl->n && wl->v[k].start < sp->end; k++) {
+            wl->v[k].terms |= sp->terms;
+            wl->v[k].hits++;
+        }
     }
-    return n;
 }
 
-static int window_score(const word *w, int from, int to)
+/* The terms and matches of a window of words, kept up to date as it
+ * slides: each window costs the words that enter and leave it. */
+typedef struct window {
+    int count[64]; /* words of the window that hold each term */
+    int terms;     /* terms held by some word of the window */
+    int hits;
+} window;
+
+/* Word X enters (DIR 1) or leaves (DIR -1) the window. */
+static void window_move(window *win, const word *x, int dir)
 {
-    uint64_t terms = 0;
-    int hits = 0, i;
+    uint64_t t = x->terms;
 
-    for (i = from; i < to; i++) {
-        terms |= w[i].terms;
-        hits += w[i].hits;
+    win->hits += dir * x->hits;
+    for (int bit = 0; t; bit++, t >>= 1) {
+        if (!(t & 1))
+            continue;
+        if (dir > 0 ? win->count[bit]++ == 0 : --win->count[bit] == 0)
+            win->terms += dir;
     }
-    return popcount64(terms) * 100 + (hits > 99 ? 99 : hits);
 }
 
-/* First word of the best window of N words among NW: the best score, and
- * among the first run of windows reaching it, the middle one, so the
- * matched words sit in the middle rather than at an edge. */
+/* First word of the best window of N words among NW (all of them when NW
+ * <= N): the most distinct terms, then the most matches, and among the
+ * first run of windows reaching that score, the middle one, so the matched
+ * words sit in the middle rather than at an edge. */
 static int best_window(const word *w, int nw, int n, int *score)
 {
+    window win;
     int i, best = -1, run_start = 0, run_end = 0, in_run = 0;
 
-    for (i = 0; i + n <= nw; i++) {
-        int s = window_score(w, i, i + n);
+    memset(&win, 0, sizeof win);
+    for (i = 0; i < n && i < nw; i++)
+        window_move(&win, &w[i], 1);
+    for (i = 0;; i++) {
+        int s = win.terms * 100 + (win.hits > 99 ? 99 : win.hits);
         if (s > best) {
             best = s;
             run_start = run_end = i;
@@ -427,6 +878,12 @@ static int best_window(const word *w, int nw, int n, int *score)
         } else {
             in_run = 0;
         }
+        if (i + n >= nw)
+            break;
+        if (w[i].hits)
+            window_move(&win, &w[i], -1);
+        if (w[i + n].hits)
+            window_move(&win, &w[i + n], 1);
     }
     *score = best < 0 ? 0 : best;
     return best <= 0 ? 0 : (run_start + run_end) / 2;
@@ -463,7 +920,7 @@ char *snippet_highlight(const snippet_terms *st, fr_tokenizer *tok, const char *
     pr_buf b;
     int from = 0, to = len;
 
-    if (find_spans(st, tok, text, len, &l) != 0) {
+    if (find_spans(st, tok, text, len, &l, NULL) != 0) {
         free(l.v);
         return NULL;
     }
@@ -481,7 +938,8 @@ char *snippet_build(const snippet_terms *st, fr_tokenizer *tok, const char *text
                     int nwords, int *score)
 {
     span_list l;
-    word *w = NULL;
+    word_list wl = {NULL, 0, 0};
+    word *w;
     pr_buf b;
     int nw, first, last, sc = 0;
 
@@ -489,18 +947,18 @@ char *snippet_build(const snippet_terms *st, fr_tokenizer *tok, const char *text
         *score = 0;
     if (nwords < 1)
         nwords = 1;
-    if (find_spans(st, tok, text, len, &l) != 0 || (nw = split_words(text, len, &l, &w)) < 0) {
+    if (find_spans(st, tok, text, len, &l, len > 0 && memchr(text, 0x7F, len) ? NULL : &wl) != 0 ||
+        (wl.n == 0 && split_words(text, len, &wl) != 0)) {
+        free(wl.v);
         free(l.v);
         return NULL;
     }
+    count_spans(&wl, &l);
+    w = wl.v;
+    nw = wl.n;
     pr_buf_init(&b);
     if (nw > 0) {
-        if (nw <= nwords) {
-            first = 0;
-            sc = window_score(w, 0, nw);
-        } else {
-            first = best_window(w, nw, nwords, &sc);
-        }
+        first = best_window(w, nw, nwords, &sc);
         last = first + nwords < nw ? first + nwords : nw;
         if (first > 0)
             pr_buf_adds(&b, ELLIPSIS " ");
@@ -510,7 +968,7 @@ char *snippet_build(const snippet_terms *st, fr_tokenizer *tok, const char *text
     }
     if (score)
         *score = sc;
-    free(w);
+    free(wl.v);
     free(l.v);
     return pr_buf_take(&b);
 }

@@ -14,7 +14,8 @@
 
 #include "fr_tokenizer.h"
 
-/* The query's tokens, built once per query. */
+/* The query's tokens, built once per query. It also remembers the words
+ * analysed for it, so like the tokenizer it serves one thread at a time. */
 typedef struct snippet_terms snippet_terms;
 
 snippet_terms *snippet_terms_new(void);

@@ -217,6 +217,145 @@ static void test_long_text(void)
     free(text);
 }
 
+/* TEXT padded past the prefilter's short-text size (2048 bytes) with
+ * words that never match, TEXT in the middle. */
+static char *padded(const char *text)
+{
+    size_t n = 0, cap = 8000;
+    char *s = malloc(cap);
+
+    while (n < 2500)
+        n += (size_t)snprintf(s + n, cap - n, "Un texte de remplissage sans rien. ");
+    n += (size_t)snprintf(s + n, cap - n, "%s", text);
+    while (n < 5000)
+        n += (size_t)snprintf(s + n, cap - n, " Encore du remplissage sans rien.");
+    return s;
+}
+
+/* The highlight of TEXT for WORDS, short and padded past 2048 bytes: the
+ * marked part of both is WANT. */
+static void check_hl_both(const char *words, const char *text, const char *want)
+{
+    char *big = padded(text), *got;
+
+    check_hl(words, text, want);
+    got = hl(words, big);
+    CHECK_MSG(got && strstr(got, want) != NULL, want);
+    free(got);
+    free(big);
+}
+
+/* The prefilter reads ASCII words byte by byte and accented ones by
+ * character: the same highlights either way, in short and long texts. */
+static void test_prefilter(void)
+{
+    static const char *const both[][3] = {
+        {"numerique", "le numérique et le numerique, NUMÉRIQUE, Numériques.",
+         "le <mark>numérique</mark> et le <mark>numerique</mark>, "
+         "<mark>NUMÉRIQUE</mark>, <mark>Numériques</mark>."},
+        {"numérique", "numerique numériques", "<mark>numerique</mark> <mark>numériques</mark>"},
+        {"etat", "l’État, l'ETAT, etats",
+         "l’<mark>État</mark>, l&#39;<mark>ETAT</mark>, <mark>etats</mark>"},
+        {"oeuvre", "la mise en œuvre, Œuvres", "la mise en <mark>œuvre</mark>, <mark>Œuvres</mark>"},
+        /* prefixes of one, two, three letters and more, accented or not */
+        {"r*", "le recrutement", "le <mark>recrutement</mark>"},
+        {"re*", "un réseau de recrutés", "un <mark>réseau</mark> de <mark>recrutés</mark>"},
+        {"rés*", "un réseau, des resultats", "un <mark>réseau</mark>, des <mark>resultats</mark>"},
+        {"numéri*", "Le numérique, les NUMERIQUES",
+         "Le <mark>numérique</mark>, les <mark>NUMERIQUES</mark>"},
+        /* a word glued to another by punctuation is found in its part */
+        {"parole", "le porte-parole (parole)", "le porte-<mark>parole</mark> (<mark>parole</mark>)"},
+    };
+    /* Texts of 2048 bytes at most get what analysing all of them gives,
+     * where a stem does not start like its word (loyer -> loi, abilité ->
+     * abl), ë and ï, dots inside words, ordinals, thousands. */
+    static const char *const exact[][3] = {
+        {"loyer", "le loyer", "le <mark>loyer</mark>"},
+        {"voyez", "vous voyez", "vous <mark>voyez</mark>"},
+        {"abilité", "une abilité", "une <mark>abilité</mark>"},
+        {"noël", "à Noël", "à <mark>Noël</mark>"},
+        {"noël", "à Noe\xcc\x88l", "à <mark>Noe\xcc\x88l</mark>"},
+        {"eig", "les E.I.G. recrutent", "les <mark>E.I.G</mark>. recrutent"},
+        {"gouv", "sur beta.gouv.fr", "sur beta.<mark>gouv</mark>.fr"},
+        {"1er", "le 1re prix", "le <mark>1re</mark> prix"},
+        {"3500", "3 500 agents", "<mark>3 500</mark> agents"},
+        {"500", "3 500 agents", "3 500 agents"},
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof both / sizeof both[0]; i++)
+        check_hl_both(both[i][0], both[i][1], both[i][2]);
+    for (i = 0; i < sizeof exact / sizeof exact[0]; i++)
+        check_hl(exact[i][0], exact[i][1], exact[i][2]);
+}
+
+/* Window choice: the most distinct terms, then the most matches; among
+ * equal windows, the middle of the first run of them. */
+static void test_window_ties(void)
+{
+    static const struct {
+        const char *words, *text;
+        int n, score;
+        const char *want;
+    } cases[] = {
+        /* windows 6..10 all hold the match: the middle one, 8 */
+        {"cloud", "w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 cloud w11 w12 w13 w14 w15 w16", 5, 101,
+         "\xE2\x80\xA6 w8 w9 <mark>cloud</mark> w11 w12 \xE2\x80\xA6"},
+        /* two equal clusters: the first */
+        {"cloud", "cloud a b c d e f g h cloud i", 3, 101, "<mark>cloud</mark> a b \xE2\x80\xA6"},
+        /* more matches beat the first cluster, more terms more matches */
+        {"cloud", "cloud a b c d e cloud cloud f", 3, 102,
+         "\xE2\x80\xA6 e <mark>cloud</mark> <mark>cloud</mark> \xE2\x80\xA6"},
+        {"cloud souverain", "cloud cloud cloud x y z cloud souverain w", 2, 202,
+         "\xE2\x80\xA6 <mark>cloud</mark> <mark>souverain</mark> \xE2\x80\xA6"},
+        /* a window as long as the text: all of it */
+        {"cloud", "a cloud b", 3, 101, "a <mark>cloud</mark> b"},
+        /* DEL separates words for the window (not for the analysis) */
+        {"cloud", "a\x7f" "b c d cloud e f", 2, 101,
+         "\xE2\x80\xA6 d <mark>cloud</mark> \xE2\x80\xA6"},
+    };
+
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int score = -1;
+        char *s = window(cases[i].words, cases[i].text, cases[i].n, &score);
+        CHECK_STR_MSG(s, cases[i].want, cases[i].text);
+        CHECK_MSG(score == cases[i].score, cases[i].text);
+        free(s);
+    }
+}
+
+/* Terms added after snippets were built count in the next ones (words
+ * already analysed are remembered per query). */
+static void test_terms_grow(void)
+{
+    snippet_terms *st = snippet_terms_new();
+    char *s;
+
+    snippet_terms_add(st, tok, "cloud", 5, 0, 0);
+    s = snippet_highlight(st, tok, "cloud souverain", 15);
+    CHECK_STR(s, "<mark>cloud</mark> souverain");
+    free(s);
+    snippet_terms_add(st, tok, "souverain", 9, 0, 1);
+    s = snippet_highlight(st, tok, "cloud souverain", 15);
+    CHECK_STR(s, "<mark>cloud</mark> <mark>souverain</mark>");
+    free(s);
+    snippet_terms_free(st);
+}
+
+/* Escaping copies runs of plain bytes: everything else one by one. */
+static void test_escaping(void)
+{
+    /* no-break space kept, C1 controls a space, é ’ and 🚀 as they are */
+    check_hl("zzz",
+             "a\xc2\xa0" "b \xc2\x80 c\xc2\x9f" "d \xc3\xa9t\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x9a\x80",
+             "a\xc2\xa0" "b c d \xc3\xa9t\xc3\xa9 \xe2\x80\x99 \xf0\x9f\x9a\x80");
+    /* cut and overlong sequences: U+FFFD for each byte that starts none */
+    check_hl("zzz", "x\xc3 y\xe2\x80 z\xc0\xaf <&>\"'",
+             "x\xEF\xBF\xBD y\xEF\xBF\xBD\xEF\xBF\xBD z\xEF\xBF\xBD\xEF\xBF\xBD "
+             "&lt;&amp;&gt;&quot;&#39;");
+    check_hl("zzz", "a \t b  \x01 c", "a b c");
+}
+
 int main(void)
 {
     tok = fr_tokenizer_new();
@@ -224,6 +363,10 @@ int main(void)
     test_utf8();
     test_window();
     test_long_text();
+    test_prefilter();
+    test_window_ties();
+    test_terms_grow();
+    test_escaping();
     fr_tokenizer_free(tok);
     return unit_done();
 }
