@@ -477,23 +477,27 @@ static char *taxonomy_text(const char *collection, const pr_doc *d)
     return s;
 }
 
-/* A parser thread's own analysers. */
+/* A parser thread's own analysers, and the vocabulary it counts for the
+ * pages it prepares (every one is written, or the run fails). */
 typedef struct parser {
     fr_tokenizer *tok;
     pr_lexer *lexer;
+    pr_vocab_delta *vocab;
 } parser;
 
 static int parser_init(parser *ps)
 {
     ps->tok = fr_tokenizer_new();
     ps->lexer = pr_lexer_new();
-    return ps->tok && ps->lexer ? 0 : -1;
+    ps->vocab = pr_vocab_delta_new();
+    return ps->tok && ps->lexer && ps->vocab ? 0 : -1;
 }
 
 static void parser_free(parser *ps)
 {
     fr_tokenizer_free(ps->tok);
     pr_lexer_free(ps->lexer);
+    pr_vocab_delta_free(ps->vocab);
 }
 
 static void free_parsed(parsed *p)
@@ -578,7 +582,8 @@ static int prepare_row(parsed *p, parser *ps)
     if (!p->cats || !p->tags || !p->taxonomy || prepare_facets(p) != 0)
         return -1;
     fts_columns(p, text, len);
-    if (pr_page_facts_compute(ps->lexer, text, len, PR_FACTS_ALL, &p->facts) != 0)
+    if (pr_page_facts_compute(ps->lexer, text, len, PR_FACTS_ALL, &p->facts) != 0 ||
+        pr_vocab_delta_count(ps->vocab, &p->facts, +1) != 0)
         return -1;
     for (c = 0; c < PR_NCOLS; c++) {
         if (fts5_french_record(ps->tok, text[c], len[c], &p->tokens) != 0)
@@ -1054,8 +1059,13 @@ static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts
     pthread_cond_destroy(&q.changed);
     pthread_mutex_destroy(&q.lock);
 done:
-    for (t = 0; t < nthreads; t++)
+    for (t = 0; t < nthreads; t++) {
+        if (rc == 0)
+            rc = pr_derived_merge(w->derived, args[t].ps.vocab, err);
         parser_free(&args[t].ps);
+    }
+    if (rc == 0 && self.vocab)
+        rc = pr_derived_merge(w->derived, self.vocab, err);
     parser_free(&self);
     free(q.files);
     free(q.ready);

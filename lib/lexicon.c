@@ -529,11 +529,15 @@ static const char *const derived_sql[DS_NSTMT] = {
     [DS_VOCAB_GONE] = "DELETE FROM vocab WHERE term = ? AND form = ? AND df <= 0",
 };
 
+struct pr_vocab_delta {
+    strmap m; /* "folded\tform" -> change of df */
+};
+
 struct pr_derived {
     sqlite3 *db;
     sqlite3_stmt *st[DS_NSTMT];
     pr_lexer *lexer;    /* for the pages read back from the index */
-    strmap deltas;      /* "folded\tform" -> change of df */
+    pr_vocab_delta run; /* the vocabulary's changes */
     int changed;        /* pages were added, changed or removed */
 };
 
@@ -567,7 +571,7 @@ void pr_derived_free(pr_derived *d)
     for (i = 0; i < DS_NSTMT; i++)
         sqlite3_finalize(d->st[i]);
     pr_lexer_free(d->lexer);
-    strmap_free(&d->deltas);
+    strmap_free(&d->run.m);
     free(d);
 }
 
@@ -579,19 +583,52 @@ static int step_done(sqlite3_stmt *st)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Count the words of F in the vocabulary deltas, SIGN times. */
-static int count_words(pr_derived *d, const pr_page_facts *f, int sign)
+pr_vocab_delta *pr_vocab_delta_new(void)
+{
+    return calloc(1, sizeof(pr_vocab_delta));
+}
+
+void pr_vocab_delta_free(pr_vocab_delta *v)
+{
+    if (v) {
+        strmap_free(&v->m);
+        free(v);
+    }
+}
+
+static int delta_add(strmap *m, const char *key, size_t n, long long by)
+{
+    int added;
+    strmap_entry *e = strmap_put(m, key, n, &added);
+
+    if (!e)
+        return -1;
+    e->n += by;
+    return 0;
+}
+
+int pr_vocab_delta_count(pr_vocab_delta *v, const pr_page_facts *f, int sign)
 {
     const char *p = f->words;
-    int i, added;
+    int i;
 
     for (i = 0; i < f->nwords; i++) {
         size_t n = strlen(p);
-        strmap_entry *e = strmap_put(&d->deltas, p, n, &added);
-        if (!e)
+        if (delta_add(&v->m, p, n, sign) != 0)
             return -1;
-        e->n += sign;
         p += n + 1;
+    }
+    return 0;
+}
+
+int pr_derived_merge(pr_derived *d, const pr_vocab_delta *v, pr_error *err)
+{
+    size_t i;
+
+    for (i = 0; i < v->m.cap; i++) {
+        const strmap_entry *e = &v->m.v[i];
+        if (e->key && e->n && delta_add(&d->run.m, e->key, strlen(e->key), e->n) != 0)
+            return pr_error_set(err, 0, 0, "out of memory");
     }
     return 0;
 }
@@ -604,10 +641,8 @@ int pr_derived_add(pr_derived *d, sqlite3_int64 id, int fresh, const pr_page_fac
     int i, rc;
 
     d->changed = 1;
-    rc = count_words(d, f, +1);
     sqlite3_bind_int64(d->st[DS_DEL_ACR], 1, id);
-    if (rc == 0 && !fresh)
-        rc = step_done(d->st[DS_DEL_ACR]);
+    rc = fresh ? 0 : step_done(d->st[DS_DEL_ACR]);
     for (i = 0; rc == 0 && i < f->nacronyms; i++) {
         const char *lf = p + strlen(p) + 1, *key = lf + strlen(lf) + 1;
         sqlite3_bind_int64(st, 1, id);
@@ -644,7 +679,9 @@ int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err)
     if (rc != 0)
         return pr_error_set(err, 0, 0, "out of memory");
     d->changed = 1;
-    if (sign > 0) {
+    if (pr_vocab_delta_count(&d->run, &f, sign) != 0) {
+        rc = pr_error_set(err, 0, 0, "out of memory");
+    } else if (sign > 0) {
         rc = pr_derived_add(d, id, 0, &f, err);
         if (rc == 0) {
             if (f.simhash)
@@ -656,8 +693,6 @@ int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err)
                 rc = pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
                                   sqlite3_errmsg(d->db));
         }
-    } else if (count_words(d, &f, -1) != 0) {
-        rc = pr_error_set(err, 0, 0, "out of memory");
     }
     pr_page_facts_free(&f);
     return rc;
@@ -668,8 +703,8 @@ static int flush_vocab(pr_derived *d, pr_error *err)
     sqlite3_stmt *st = d->st[DS_VOCAB];
     size_t i;
 
-    for (i = 0; i < d->deltas.cap; i++) {
-        const strmap_entry *e = &d->deltas.v[i];
+    for (i = 0; i < d->run.m.cap; i++) {
+        const strmap_entry *e = &d->run.m.v[i];
         const char *tab;
         if (!e->key || e->n == 0)
             continue;
@@ -689,7 +724,7 @@ static int flush_vocab(pr_derived *d, pr_error *err)
             return pr_error_set(err, 0, 0, "index write failed (vocabulary): %s",
                                 sqlite3_errmsg(d->db));
     }
-    strmap_clear(&d->deltas);
+    strmap_clear(&d->run.m);
     return 0;
 }
 

@@ -106,11 +106,24 @@ int pr_derived_doc(pr_derived *d, sqlite3_int64 id, int sign, pr_error *err);
 /*
  * pr_derived_doc(+1) for a page whose facts were computed beforehand
  * (pr_page_facts_compute with PR_FACTS_ALL on the text just written), except
- * the fingerprint, which the caller stores in documents.simhash itself.
+ * the fingerprint, which the caller stores in documents.simhash itself, and
+ * the words, which the caller counts (pr_vocab_delta_count, on the thread
+ * that computed the facts) and hands over with pr_derived_merge.
  * FRESH: the row ID was just inserted, so it has no acronyms to replace.
  */
 int pr_derived_add(pr_derived *d, sqlite3_int64 id, int fresh, const pr_page_facts *f,
                    pr_error *err);
+
+/* Changes of document frequency per (folded word, form): counted apart,
+ * one per thread, then added to a run's own changes. */
+typedef struct pr_vocab_delta pr_vocab_delta;
+
+pr_vocab_delta *pr_vocab_delta_new(void);
+void pr_vocab_delta_free(pr_vocab_delta *v);
+/* Count each word of F, SIGN times. Returns 0, or -1 out of memory. */
+int pr_vocab_delta_count(pr_vocab_delta *v, const pr_page_facts *f, int sign);
+/* Add V to the run's changes (before pr_derived_finish). */
+int pr_derived_merge(pr_derived *d, const pr_vocab_delta *v, pr_error *err);
 
 /* Write the vocabulary deltas and, when pages were added, changed or
  * removed, regroup duplicates; inside the run's transaction. Returns 0, or
