@@ -62,9 +62,9 @@ typedef struct qkey {
 } qkey;
 
 typedef struct keyset {
-    uint64_t first[4];     /* bit B: a key starts with byte B */
-    uint64_t single[4];    /* bit B: B alone is a key */
-    uint64_t pair[256];    /* bit PAIR(key): a key may start with its 2 bytes */
+    unsigned char first[256]; /* [B]: a key starts with byte B */
+    uint64_t single[4];       /* bit B: B alone is a key */
+    uint64_t pair[256];       /* bit PAIR(key): a key may start with its 2 bytes */
     qkey *v;
     int n, cap;
 } keyset;
@@ -242,7 +242,7 @@ static int keyset_add(keyset *ks, qkey q)
         return -1;
     ks->v = nv;
     ks->v[ks->n++] = q;
-    BIT_SET(ks->first, q.key & 0xFF);
+    ks->first[q.key & 0xFF] = 1;
     if (q.len == 1)
         BIT_SET(ks->single, q.key & 0xFF);
     else
@@ -285,7 +285,7 @@ static int add_key(snippet_terms *st, const char *t, int len)
 
 /* Does the part key KEY (N bytes) start with the key of a query token?
  * The first byte rules out nearly every word: test it inline. */
-#define KEY_MATCHES(ks, key, n) (BIT_GET((ks)->first, (key) & 0xFF) && key_matches(ks, key, n))
+#define KEY_MATCHES(ks, key, n) ((ks)->first[(key) & 0xFF] && key_matches(ks, key, n))
 
 static int key_matches(const keyset *ks, uint32_t key, int n)
 {
@@ -313,7 +313,7 @@ static inline int key_add(const keyset *ks, uint32_t *key, int *k, unsigned c)
     switch (*k) {
     case 0:
         *key = c;
-        if (!BIT_GET(ks->first, c)) {
+        if (!ks->first[c]) {
             *k = DECIDED;
             return 0;
         }
@@ -789,28 +789,28 @@ static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *te
     l->st = st;
     if (!st || st->n == 0 || len <= 0)
         return 0;
-    while (i < len) {
-        while (i < len && u[i] <= ' ')
-            i++;
-        if (i >= len)
-            break;
+    while (i < len && u[i] <= ' ')
+        i++;
+    for (; i < len; i++) {
         start = i;
         i = scan_word(st, way, text, len, i, &candidate);
         if (wl && add_word(wl, start, i) != 0)
             return -1;
-        if (!candidate)
-            continue;
-        /* 3 500: one unit over the space (see PF_EXACT) */
-        while (way == PF_EXACT && i + 1 < len && u[i] == ' ' && u[i - 1] >= '0' &&
-               u[i - 1] <= '9' && u[i + 1] >= '0' && u[i + 1] <= '9') {
-            int next = ++i;
-            while (i < len && u[i] > ' ')
-                i++;
-            if (wl && add_word(wl, next, i) != 0)
+        if (candidate) {
+            /* 3 500: one unit over the space (see PF_EXACT) */
+            while (way == PF_EXACT && i + 1 < len && u[i] == ' ' && u[i - 1] >= '0' &&
+                   u[i - 1] <= '9' && u[i + 1] >= '0' && u[i + 1] <= '9') {
+                int next = ++i;
+                while (i < len && u[i] > ' ')
+                    i++;
+                if (wl && add_word(wl, next, i) != 0)
+                    return -1;
+            }
+            if (analyse(st, tok, text, start, i, l) != 0)
                 return -1;
         }
-        if (analyse(st, tok, text, start, i, l) != 0)
-            return -1;
+        while (i + 1 < len && u[i + 1] <= ' ') /* u[i] is blank, or i is LEN */
+            i++;
     }
     normalise_spans(l, text, len);
     return 0;
@@ -880,6 +880,18 @@ static int best_window(const word *w, int nw, int n, int *score)
         }
         if (i + n >= nw)
             break;
+        if (!w[i].hits && !w[i + n].hits) {
+            /* the next windows up to the one a match enters or leaves
+             * score S too: they extend the run, or change nothing */
+            int j = i + 1;
+            while (j + n < nw && !w[j].hits && !w[j + n].hits)
+                j++;
+            if (in_run && run_end == i)
+                run_end = j;
+            i = j;
+            if (i + n >= nw)
+                break;
+        }
         if (w[i].hits)
             window_move(&win, &w[i], -1);
         if (w[i + n].hits)
