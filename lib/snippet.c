@@ -348,6 +348,17 @@ static int scan_word(const snippet_terms *st, int way, const char *text, int len
     uint32_t key = 0;
     int k = 0; /* bytes in the key of the current part, or DECIDED */
 
+    if (byte[u[i]] >= '0' && !ks->first[byte[u[i]]]) {
+        /* most words: letters that no key starts like, up to a blank (as
+         * the loop below reads them, faster) */
+        for (i++; i < len && byte[u[i]] >= '0'; i++)
+            ;
+        if (i == len || u[i] <= ' ') {
+            *candidate = 0;
+            return i;
+        }
+        k = DECIDED;
+    }
     while (i < len) {
         unsigned c = byte[u[i]], cp;
         char f[2];
