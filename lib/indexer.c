@@ -55,8 +55,12 @@
 #define FTS_HASHSIZE 8388608
 #define PR_XSTR(x) #x
 #define PR_STR(x) PR_XSTR(x)
-/* How far parser threads may run ahead of the writer: bounds memory. */
+/* How far parser threads may run ahead of the writer: bounds memory (a
+ * parsed page holds several times its size: texts, tokens). Big pages
+ * make smaller batches: at most BATCH_BYTES of files, and at least one. */
 #define PARSE_WINDOW (2 * BATCH)
+#define BATCH_BYTES (8LL << 20)
+#define AHEAD_BYTES (2 * BATCH_BYTES)
 
 /* A PATH from the command line, resolved. */
 typedef struct index_root {
@@ -634,6 +638,7 @@ typedef struct parse_queue {
     size_t n;
     size_t next;      /* next file a worker claims */
     size_t consumed;  /* files the writer has finished with */
+    long long claimed_bytes, consumed_bytes; /* their sizes */
     unsigned char *ready;
     int stop;
     long long max_size;
@@ -647,6 +652,16 @@ typedef struct worker_arg {
     parser ps;
 } worker_arg;
 
+/* May a worker parse the next file? Within PARSE_WINDOW files and
+ * AHEAD_BYTES of the writer; the file the writer needs next, always. A
+ * batch (at most BATCH_BYTES) can thus always be parsed whole. */
+static int may_claim(const parse_queue *q)
+{
+    return q->next < q->consumed + PARSE_WINDOW &&
+           (q->next == q->consumed ||
+            q->claimed_bytes - q->consumed_bytes + q->files[q->next]->size <= AHEAD_BYTES);
+}
+
 static void *parse_worker(void *arg)
 {
     parse_queue *q = ((worker_arg *)arg)->q;
@@ -655,11 +670,12 @@ static void *parse_worker(void *arg)
 
     pthread_mutex_lock(&q->lock);
     for (;;) {
-        while (!q->stop && q->next < q->n && q->next >= q->consumed + PARSE_WINDOW)
+        while (!q->stop && q->next < q->n && !may_claim(q))
             pthread_cond_wait(&q->changed, &q->lock);
         if (q->stop || q->next >= q->n)
             break;
         i = q->next++;
+        q->claimed_bytes += q->files[i]->size;
         pthread_mutex_unlock(&q->lock);
         parse_file(q->files[i], q->max_size, q->full, ps);
         pthread_mutex_lock(&q->lock);
@@ -681,7 +697,8 @@ static void wait_ready(parse_queue *q, size_t i)
 static void mark_consumed(parse_queue *q, size_t i)
 {
     pthread_mutex_lock(&q->lock);
-    q->consumed = i + 1;
+    for (; q->consumed <= i; q->consumed++)
+        q->consumed_bytes += q->files[q->consumed]->size;
     pthread_cond_broadcast(&q->changed);
     pthread_mutex_unlock(&q->lock);
 }
@@ -1031,7 +1048,10 @@ static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts
     }
     fts5_french_replay_use(w->replay);
     for (k = 0; rc == 0 && k < q.n; k = end) {
-        end = k + BATCH < q.n ? k + BATCH : q.n;
+        long long bytes = q.files[k]->size;
+        for (end = k + 1; end < q.n && end - k < BATCH &&
+                          bytes + q.files[end]->size <= BATCH_BYTES; end++)
+            bytes += q.files[end]->size;
         for (i = k; i < end; i++) {
             if (started == 0)
                 parse_file(q.files[i], q.max_size, q.full, &self);
