@@ -970,6 +970,9 @@ char *snippet_build(const snippet_terms *st, fr_tokenizer *tok, const char *text
         *score = 0;
     if (nwords < 1)
         nwords = 1;
+    /* room for the words of ordinary text at once (about 7 bytes each) */
+    if (len > 0 && (w = room_for(NULL, &wl.cap, len / 6 + 16, sizeof *w, 256, SIZE_MAX)))
+        wl.v = w;
     if (find_spans(st, tok, text, len, &l, len > 0 && memchr(text, 0x7F, len) ? NULL : &wl) != 0 ||
         (wl.n == 0 && split_words(text, len, &wl) != 0)) {
         free(wl.v);
