@@ -389,7 +389,8 @@ static int lookup_files(sqlite3 *db, file_list *l, const index_root *roots, int 
     if (rc != 0)
         return pr_error_set(err, 0, 0, "out of memory");
     /* Nested or repeated PATHs see the same pages twice. */
-    qsort(vanished->v, vanished->n, sizeof *vanished->v, compare_ids);
+    if (vanished->n > 1)
+        qsort(vanished->v, vanished->n, sizeof *vanished->v, compare_ids);
     for (i = k = 0; i < vanished->n; i++)
         if (k == 0 || vanished->v[k - 1] != vanished->v[i])
             vanished->v[k++] = vanished->v[i];
@@ -953,7 +954,7 @@ static int write_batch(writer *w, index_file **files, size_t n, pr_error *err)
         if (files[i]->outcome != PARSED_DOC || !p->doc.published)
             continue;
         fts_columns(p, text, len);
-        for (c = 0; rc == 0 && c < PR_NCOLS; c++) {
+        for (c = 0; rc == 0 && p->tokens.p && c < PR_NCOLS; c++) {
             size_t from = c ? p->tok_end[c - 1] : 0;
             rc = fts5_french_replay_add(w->replay, text[c], len[c], p->tokens.p + from,
                                         p->tok_end[c] - from);
