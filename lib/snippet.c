@@ -26,6 +26,7 @@
 
 #define BIT_SET(map, i) ((map)[(i) >> 6] |= (uint64_t)1 << ((i) & 63))
 #define BIT_GET(map, i) (((map)[(i) >> 6] >> ((i) & 63)) & 1)
+
 /* V (*CAP elements of SIZE bytes) with room for NEED: V itself, or a
  * larger copy (the capacity doubled from FIRST, *CAP updated); NULL when
  * out of memory or past MAX bytes, and then V is left as it is. */
@@ -536,10 +537,12 @@ static void memo_put(struct memo *m, const char *w, int len, uint32_t h, const s
         !(text = room_for(m->text, &m->captext, m->ntext + len, 1, 1024, MEMO_BYTES)))
         return;
     m->text = text;
-    if (!(spans_room = room_for(m->span, &m->capspan, m->nspan + n, sizeof *m->span, 64,
-                                MEMO_BYTES)))
-        return;
-    m->span = spans_room;
+    if (n > 0) {
+        if (!(spans_room = room_for(m->span, &m->capspan, m->nspan + n, sizeof *m->span, 64,
+                                    MEMO_BYTES)))
+            return;
+        m->span = spans_room;
+    }
     sl = memo_find(m, w, len, h);
     sl->hash = h;
     sl->key = m->ntext;
@@ -627,7 +630,6 @@ int snippet_terms_add(snippet_terms *st, fr_tokenizer *tok, const char *text, in
                        &c) == 0 ? 0 : -1;
 }
 
-
 /* Bits of the query terms that TOKEN matches (0: none). */
 static uint64_t token_terms(const snippet_terms *st, const char *token, int len)
 {
@@ -684,12 +686,13 @@ static int analyse(const snippet_terms *st, fr_tokenizer *tok, const char *text,
 {
     const char *w = text + start;
     struct memo *m = st->memo;
+    const memo_slot *sl;
     int len = end - start, n = l->n;
     uint32_t h = 0;
 
     if (m) {
         h = memo_hash(w, len);
-        const memo_slot *sl = m->nslots > 0 ? memo_find(m, w, len, h) : NULL;
+        sl = m->nslots > 0 ? memo_find(m, w, len, h) : NULL;
         if (sl && sl->len > 0) {
             for (int i = 0; i < sl->nspans; i++) {
                 const span *sp = &m->span[sl->spans + i];
