@@ -50,12 +50,15 @@ static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *ctx)
     return SQLITE_OK;
 }
 
-static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts)
+/* NULL with *RCP set on failure: out of memory, or an error of FTS5 such
+ * as SQLITE_INTERRUPT (the query's time budget ran out in xQueryPhrase). */
+static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts, int *rcp)
 {
     bm25_query *q = calloc(1, sizeof *q);
     sqlite3_int64 nrow = 0, ntok = 0;
     int i, rc;
 
+    *rcp = SQLITE_NOMEM;
     if (!q)
         return NULL;
     q->nphrase = api->xPhraseCount(fts);
@@ -75,8 +78,10 @@ static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts)
     }
     if (rc != SQLITE_OK) {
         bm25_query_free(q);
+        *rcp = rc;
         return NULL;
     }
+    *rcp = SQLITE_OK;
     return q;
 }
 
@@ -102,8 +107,11 @@ static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     int i, ntok = 0, rc = SQLITE_OK;
 
     if (!q) {
-        if (!(q = bm25_query_new(api, fts)) ||
-            api->xSetAuxdata(fts, q, bm25_query_free) != SQLITE_OK) {
+        if (!(q = bm25_query_new(api, fts, &rc))) {
+            sqlite3_result_error_code(ctx, rc);
+            return;
+        }
+        if (api->xSetAuxdata(fts, q, bm25_query_free) != SQLITE_OK) {
             sqlite3_result_error_code(ctx, SQLITE_NOMEM);
             return;
         }
