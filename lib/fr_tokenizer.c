@@ -40,11 +40,14 @@ enum {
     RAW_MAX = 256,          /* bytes of a unit analysed; longer ones are cut */
     CP_MAX = RAW_MAX * 18,  /* code points: NFKC expands 18 times at most */
     FORM_MAX = 1024,        /* bytes of one form */
-    CACHE_SLOTS = 65536,    /* a power of two; a page's 400 words meet ~13%
-                               new ones with 4096 slots, the indexer's
-                               threads see whole sites (measured) */
-    CACHE_FILL = 49152,     /* reset the cache beyond this many entries */
-    CACHE_POOL = 4 << 20    /* bytes of keys and forms (touched as used) */
+    /* The cache starts small (queries, snippets: a few words; every
+     * tokenizer of the daemon has one) and doubles when 3/4 full, up to
+     * 65,536 slots for the indexer's threads, which see whole sites (a
+     * page's 400 words met ~13% new ones with 4096 slots); then it is
+     * reset when full. */
+    CACHE_SLOTS_MIN = 4096, /* powers of two */
+    CACHE_SLOTS_MAX = 65536,
+    CACHE_POOL_PER_SLOT = 64 /* bytes of keys and forms per slot */
 };
 
 /* utf8proc options: "lower" is NFKC + case folding (what Snowball gets),
@@ -74,6 +77,7 @@ struct fr_tokenizer {
     slot *slots;
     char *pool;
     int nslots, pool_used;
+    int cap, pool_cap;           /* slots, bytes of pool */
     char raw[RAW_MAX];           /* the letters of the current unit */
     int rawlen, raw_digits;
     char lower[FORM_MAX];
@@ -729,9 +733,45 @@ static uint32_t hash_bytes(const char *p, int n)
 
 static void cache_reset(fr_tokenizer *t)
 {
-    memset(t->slots, 0, sizeof(slot) * CACHE_SLOTS);
+    memset(t->slots, 0, sizeof(slot) * (size_t)t->cap);
     t->nslots = 0;
     t->pool_used = 0;
+}
+
+static slot *next_slot(const fr_tokenizer *t, slot *sl)
+{
+    return sl + 1 == t->slots + t->cap ? t->slots : sl + 1;
+}
+
+/* Double the cache, keeping its entries; -1 at the largest size or when
+ * out of memory (the caller resets it instead). */
+static int cache_grow(fr_tokenizer *t)
+{
+    int cap = t->cap * 2, i;
+    slot *old = t->slots, *v;
+    char *pool;
+
+    if (cap > CACHE_SLOTS_MAX || !(v = calloc((size_t)cap, sizeof *v)))
+        return -1;
+    pool = realloc(t->pool, (size_t)cap * CACHE_POOL_PER_SLOT);
+    if (!pool) {
+        free(v);
+        return -1;
+    }
+    t->pool = pool;
+    t->pool_cap = cap * CACHE_POOL_PER_SLOT;
+    t->slots = v;
+    t->cap = cap;
+    for (i = 0; i < cap / 2; i++) {
+        slot *sl;
+        if (!(old[i].flags & SLOT_USED))
+            continue;
+        for (sl = &v[old[i].hash & (uint32_t)(cap - 1)]; sl->flags & SLOT_USED;)
+            sl = next_slot(t, sl);
+        *sl = old[i];
+    }
+    free(old);
+    return 0;
 }
 
 static void slot_forms(const fr_tokenizer *t, const slot *sl, forms *f)
@@ -753,10 +793,11 @@ static void cache_store(fr_tokenizer *t, uint32_t h, slot *sl, forms *f)
 {
     int need = t->rawlen + 1 + f->slen + f->alen + f->blen;
     char *p;
-    if (t->nslots >= CACHE_FILL || t->pool_used + need > CACHE_POOL) {
-        cache_reset(t);
-        for (sl = &t->slots[h & (CACHE_SLOTS - 1)]; sl->flags & SLOT_USED;)
-            sl = sl + 1 == t->slots + CACHE_SLOTS ? t->slots : sl + 1;
+    if (t->nslots >= t->cap / 4 * 3 || t->pool_used + need > t->pool_cap) {
+        if (cache_grow(t) != 0)
+            cache_reset(t);
+        for (sl = &t->slots[h & (uint32_t)(t->cap - 1)]; sl->flags & SLOT_USED;)
+            sl = next_slot(t, sl);
     }
     p = t->pool + t->pool_used;
     memcpy(p, t->raw, (size_t)t->rawlen);
@@ -780,14 +821,14 @@ static void cache_store(fr_tokenizer *t, uint32_t h, slot *sl, forms *f)
 static int lookup(fr_tokenizer *t, forms *f)
 {
     uint32_t h = hash_bytes(t->raw, t->rawlen);
-    slot *sl = &t->slots[h & (CACHE_SLOTS - 1)];
+    slot *sl = &t->slots[h & (uint32_t)(t->cap - 1)];
     while (sl->flags & SLOT_USED) {
         if (sl->hash == h && sl->klen == t->rawlen &&
             memcmp(t->pool + sl->off, t->raw, (size_t)t->rawlen) == 0) {
             slot_forms(t, sl, f);
             return 0;
         }
-        sl = sl + 1 == t->slots + CACHE_SLOTS ? t->slots : sl + 1;
+        sl = next_slot(t, sl);
     }
     if (unit_forms(t, f) < 0)
         return -1;
@@ -840,8 +881,10 @@ fr_tokenizer *fr_tokenizer_new(void)
     if (t == NULL)
         return NULL;
     t->stemmer = sb_stemmer_new("french", NULL);
-    t->slots = calloc(CACHE_SLOTS, sizeof(slot));
-    t->pool = malloc(CACHE_POOL);
+    t->cap = CACHE_SLOTS_MIN;
+    t->pool_cap = CACHE_SLOTS_MIN * CACHE_POOL_PER_SLOT;
+    t->slots = calloc((size_t)t->cap, sizeof(slot));
+    t->pool = malloc((size_t)t->pool_cap);
     if (t->stemmer == NULL || t->slots == NULL || t->pool == NULL) {
         fr_tokenizer_free(t);
         return NULL;
