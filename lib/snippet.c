@@ -705,7 +705,7 @@ static int analyse(const snippet_terms *st, fr_tokenizer *tok, const char *text,
     l->base = start;
     if (fr_tokenize(tok, FR_MODE_DOCUMENT, w, len, on_doc_token, l) != 0 || l->oom)
         return -1;
-    memo_put(m, w, len, h, l->v + n, l->n - n, start);
+    memo_put(m, w, len, h, l->n > n ? l->v + n : NULL, l->n - n, start);
     return 0;
 }
 
