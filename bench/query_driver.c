@@ -16,6 +16,10 @@
  *       -t: stop at a deadline (n says how many ran). -r R: run the file R
  *       times; adds worst_query {q, p99_ms}: the query whose own p99 over
  *       the R runs is highest (R=20: its slowest run).
+ *       With QUERY_DRIVER_TRACE set in the environment, every query's
+ *       time goes to stderr as MS<TAB>TOTAL<TAB>CLASS<TAB>QUERY; with
+ *       QUERY_DRIVER_ANSWERS, every answer (without took_ms) as one line
+ *       of JSON, to compare two builds' answers.
  *
  * Build: linked with the build tree's lib/libprsearch.la through libtool
  * (see bench/lib.sh), so it runs exactly the code the daemon runs.
@@ -177,6 +181,19 @@ static json_t *stats_of(double *ms, size_t n)
                      n ? sum / (double)n : 0.0);
 }
 
+/* The answer without took_ms, one line on stderr: to compare two builds'
+ * answers query by query. */
+static void print_answer(json_t *res)
+{
+    char *dump;
+
+    json_object_del(res, "took_ms");
+    dump = json_dumps(res, JSON_COMPACT | JSON_SORT_KEYS);
+    if (dump)
+        fprintf(stderr, "%s\n", dump);
+    free(dump);
+}
+
 static int run_one(pr_searcher *s, query *qu, int limit, long *errors, long *timeouts)
 {
     pr_search_request req;
@@ -194,6 +211,10 @@ static int run_one(pr_searcher *s, query *qu, int limit, long *errors, long *tim
     qu->ms = now_ms() - t0;
     if (st == PR_SEARCH_OK) {
         qu->total = json_integer_value(json_object_get(res, "total"));
+        if (getenv("QUERY_DRIVER_TRACE"))
+            fprintf(stderr, "%.3f\t%lld\t%s\t%s\n", qu->ms, qu->total, qu->cls, qu->q);
+        if (getenv("QUERY_DRIVER_ANSWERS"))
+            print_answer(res);
         json_decref(res);
         return 0;
     }

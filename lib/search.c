@@ -349,6 +349,7 @@ typedef struct hit {
     double rank;     /* of the best page: the order */
     sqlite3_int64 date_ts, id;
     int shown;       /* row shown */
+    int group;       /* its slot in fold_duplicates' group table, or -1 */
 } hit;
 
 typedef struct match_set {
@@ -425,7 +426,8 @@ static void build_match_sql(pr_searcher *s, const pr_query *q, const char *match
         pr_buf_adds(sql, ", ?");
         bind_real(b, s->cfg.weights[i]);
     }
-    pr_buf_adds(sql, ")");
+    pr_buf_adds(sql, ", ?)");
+    bind_text(b, match_expr);
     /* Both title signals need two words or more: for one, skip a call
      * per matching row. */
     if (__builtin_popcountll(q->literal_phrases) >= 2) {
@@ -734,8 +736,8 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
         return;
     /* FTS5 returns rowids in ascending order; an ORDER BY here cost a
      * sort of every row. */
-    st = pr_searcher_stmt(s, "SELECT rowid, -pr_bm25(fts, ?, ?, ?, ?, ?) FROM fts WHERE fts MATCH ?",
-                          &err);
+    st = pr_searcher_stmt(
+        s, "SELECT rowid, -pr_bm25(fts, ?, ?, ?, ?, ?, ?6) FROM fts WHERE fts MATCH ?6", &err);
     if (!st)
         return;
     for (i = 0; i < PR_NCOLS; i++)
@@ -872,22 +874,23 @@ static void order_hits(hit *v, int n, int k)
  * newest page (the best ranked among equals); the others' URLs go to
  * "duplicates", best ranked first.
  */
-typedef struct grouped {
-    sqlite3_int64 grp;
-    const match_row *r;
-    int row;
-} grouped;
+/* A group of duplicates met in the match set, in an open-addressing
+ * table keyed by group: a broad query brings tens of thousands of
+ * grouped rows, and sorting them all by group cost a quarter of its
+ * time; only the groups shown on the page need their pages in order. */
+typedef struct group_slot {
+    sqlite3_int64 grp;  /* 0: free slot */
+    int best, shown;    /* rows */
+    int first;          /* a member row; the others follow through next[] */
+} group_slot;
 
-static int cmp_grouped(const void *pa, const void *pb)
-{
-    const grouped *a = pa, *b = pb;
+typedef struct group_table {
+    group_slot *v;
+    int *next;          /* per row: the next member of its group, or -1 */
+    size_t mask;
+} group_table;
 
-    if (a->grp != b->grp)
-        return a->grp < b->grp ? -1 : 1;
-    return cmp_rows(a->r, b->r);
-}
-
-static void add_hit(match_set *m, int best, int shown)
+static void add_hit(match_set *m, int best, int shown, int group)
 {
     hit *h = &m->hits[m->nhits++];
 
@@ -895,35 +898,108 @@ static void add_hit(match_set *m, int best, int shown)
     h->date_ts = m->v[best].date_ts;
     h->id = m->v[best].id;
     h->shown = shown;
+    h->group = group;
 }
 
-/* One hit for the rows G[0..n) of one group (best first). */
-static void fold_group(match_set *m, const grouped *g, int n)
+static group_slot *group_slot_of(group_table *t, sqlite3_int64 grp)
 {
-    int shown = g[0].row, prev, k;
+    size_t i = ((sqlite3_uint64)grp * 0x9E3779B97F4A7C15ULL >> 20) & t->mask;
 
-    for (k = 1; k < n; k++)
-        if (g[k].r->date_ts > m->v[shown].date_ts)
-            shown = g[k].row;
-    add_hit(m, g[0].row, shown);
-    prev = shown;
-    for (k = 0; k < n; k++)
-        if (g[k].row != shown) {
-            m->v[prev].dup_next = g[k].row;
-            prev = g[k].row;
-        }
+    while (t->v[i].grp && t->v[i].grp != grp)
+        i = (i + 1) & t->mask;
+    return &t->v[i];
+}
+
+/* Shown: the newest page of the group, the best ranked among equals. */
+static int newer_shown(const match_row *r, const match_row *shown)
+{
+    if (r->date_ts != shown->date_ts)
+        return r->date_ts > shown->date_ts;
+    return cmp_rows(r, shown) < 0;
+}
+
+/* Files row I into its group's slot. */
+static void group_add(group_table *t, const match_set *m, int i)
+{
+    group_slot *g = group_slot_of(t, m->v[i].grp);
+
+    if (!g->grp) {
+        g->grp = m->v[i].grp;
+        g->best = g->shown = g->first = i;
+        t->next[i] = -1;
+        return;
+    }
+    if (cmp_rows(&m->v[i], &m->v[g->best]) < 0)
+        g->best = i;
+    if (newer_shown(&m->v[i], &m->v[g->shown]))
+        g->shown = i;
+    t->next[i] = g->first;
+    g->first = i;
+}
+
+static int cmp_row_ptrs(const void *pa, const void *pb)
+{
+    return cmp_rows(*(const match_row *const *)pa, *(const match_row *const *)pb);
+}
+
+/* Chains the pages of group G other than the one shown, best ranked
+ * first, from the shown row's dup_next. Returns 0, or -1 out of memory. */
+static int chain_group(match_set *m, const group_table *t, const group_slot *g)
+{
+    const match_row **v;
+    int n = 0, k, prev = g->shown;
+
+    for (k = g->first; k >= 0; k = t->next[k])
+        n++;
+    if (n < 2)
+        return 0;
+    if (!(v = malloc((size_t)n * sizeof *v)))
+        return -1;
+    n = 0;
+    for (k = g->first; k >= 0; k = t->next[k])
+        if (k != g->shown)
+            v[n++] = &m->v[k];
+    qsort(v, (size_t)n, sizeof *v, cmp_row_ptrs);
+    for (k = 0; k < n; k++) {
+        int row = (int)(v[k] - m->v);
+        m->v[prev].dup_next = row;
+        prev = row;
+    }
     m->v[prev].dup_next = -1;
+    free(v);
+    return 0;
+}
+
+/* One hit per group of T, GROUPED rows in all. */
+static int fold_groups(match_set *m, group_table *t, int grouped)
+{
+    size_t cap = 16, i;
+
+    while (cap < 2 * (size_t)grouped)
+        cap *= 2;
+    t->mask = cap - 1;
+    t->v = calloc(cap, sizeof *t->v);
+    t->next = malloc((size_t)m->n * sizeof *t->next);
+    if (!t->v || !t->next)
+        return -1;
+    for (int r = 0; r < m->n; r++)
+        if (m->v[r].grp)
+            group_add(t, m, r);
+    for (i = 0; i < cap; i++)
+        if (t->v[i].grp)
+            add_hit(m, t->v[i].best, t->v[i].shown, (int)i);
+    return 0;
 }
 
 /*
  * The hits: every row, or with DISTINCT each group of duplicates once;
- * the first ORDERED of them in result order. Returns 0, or -1 out of
- * memory.
+ * the first ORDERED of them in result order, their duplicates chained.
+ * Returns 0, or -1 out of memory.
  */
 static int fold_duplicates(match_set *m, int distinct, long long ordered)
 {
-    grouped *g = NULL;
-    int i, j, ng = 0;
+    group_table t = {0};
+    int i, grouped = 0, rc = 0;
 
     m->hits = malloc(((size_t)m->n + 1) * sizeof *m->hits);
     if (!m->hits)
@@ -932,30 +1008,21 @@ static int fold_duplicates(match_set *m, int distinct, long long ordered)
     for (i = 0; i < m->n; i++) {
         m->v[i].dup_next = -1;
         if (!distinct || !m->v[i].grp)
-            add_hit(m, i, i);
+            add_hit(m, i, i, -1);
         else
-            ng++;
+            grouped++;
     }
-    if (ng > 0) {
-        if (!(g = malloc((size_t)ng * sizeof *g)))
-            return -1;
-        for (i = 0, j = 0; i < m->n; i++)
-            if (m->v[i].grp) {
-                g[j].grp = m->v[i].grp;
-                g[j].r = &m->v[i];
-                g[j++].row = i;
-            }
-        qsort(g, (size_t)ng, sizeof *g, cmp_grouped);
-        for (i = 0; i < ng; i = j) {
-            for (j = i + 1; j < ng && g[j].grp == g[i].grp; j++)
-                ;
-            fold_group(m, g + i, j - i);
-        }
-        free(g);
-    }
+    if (grouped > 0)
+        rc = fold_groups(m, &t, grouped);
     m->nordered = ordered < m->nhits ? (int)ordered : m->nhits;
-    order_hits(m->hits, m->nhits, m->nordered);
-    return 0;
+    if (rc == 0)
+        order_hits(m->hits, m->nhits, m->nordered);
+    for (i = 0; rc == 0 && i < m->nordered; i++)
+        if (m->hits[i].group >= 0)
+            rc = chain_group(m, &t, &t.v[m->hits[i].group]);
+    free(t.v);
+    free(t.next);
+    return rc;
 }
 
 /* ---- step 4a: facets -------------------------------------------------------- */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "search_internal.h"
+#include "strmap.h"
 
 struct search_docs {
     long long data_version;
@@ -38,7 +39,11 @@ struct search_docs {
     int nforms;
     pr_docs_form *forms;     /* in (kind, folded) runs */
     int ngroups;             /* groups are numbered 0 .. ngroups-1 */
+    strmap phrase_hits;      /* FTS5 expression -> pages each phrase matches */
 };
+
+/* Bound on the remembered expressions: past it, start again. */
+#define PHRASE_HITS_MAX 4096
 
 void pr_docs_free(search_docs *d)
 {
@@ -57,6 +62,7 @@ void pr_docs_free(search_docs *d)
     free(d->ntok);
     free(d->off);
     free(d->form_of);
+    strmap_free(&d->phrase_hits);
     free(d);
 }
 
@@ -313,6 +319,7 @@ search_docs *pr_docs_get(pr_searcher *s, pr_error *err)
         return NULL;
     }
     d->data_version = v;
+    strmap_init(&d->phrase_hits);
     if (load_pages(s, d, err) != 0 || load_groups(s, d, err) != 0 || load_sizes(s, d, err) != 0 ||
         load_facets(s, d, err) != 0) {
         pr_docs_free(d);
@@ -408,4 +415,41 @@ int pr_docs_facet_kind(const char *k)
     if (!strcmp(k, "tag")) return PR_FACET_TAG;
     if (!strcmp(k, "year")) return PR_FACET_YEAR;
     return -1;
+}
+
+/*
+ * Phrase counts: bm25's IDF needs, for each phrase of the query, how many
+ * pages it matches, and FTS5 can only count by walking the phrase's whole
+ * page list (xQueryPhrase): as costly as the match itself for a broad
+ * word, twice that for a prefix, whose list FTS5 merges from every word
+ * it starts. The counts depend only on the expression and the index
+ * version, which is this table's: remembered here, they are dropped with
+ * it when the index changes. Stored as the entry's aux (NPHRASE counts).
+ */
+const sqlite3_int64 *pr_docs_phrase_hits(const search_docs *d, const char *expr, int nphrase)
+{
+    strmap_entry *e = strmap_find(&d->phrase_hits, expr, strlen(expr));
+
+    return e && e->n == nphrase && e->aux ? (const sqlite3_int64 *)(void *)e->aux : NULL;
+}
+
+void pr_docs_phrase_hits_put(search_docs *d, const char *expr, const sqlite3_int64 *hits,
+                             int nphrase)
+{
+    sqlite3_int64 *copy;
+    strmap_entry *e;
+    int added = 0;
+
+    if (nphrase <= 0 || !(copy = malloc((size_t)nphrase * sizeof *copy)))
+        return;
+    memcpy(copy, hits, (size_t)nphrase * sizeof *copy);
+    if (d->phrase_hits.len >= PHRASE_HITS_MAX)
+        strmap_clear(&d->phrase_hits);
+    if (!(e = strmap_put(&d->phrase_hits, expr, strlen(expr), &added))) {
+        free(copy);
+        return;
+    }
+    free(e->aux);
+    e->aux = (char *)copy;
+    e->n = nphrase;
 }

@@ -143,6 +143,14 @@ int pr_docs_find_group(const search_docs *d, int kind, const char *folded);
 /* Non-zero when page I has a form of GROUP. */
 int pr_docs_has_group(const search_docs *d, int i, int group);
 
+/* The number of pages each of the NPHRASE phrases of the FTS5 expression
+ * EXPR matches in D's index version, as remembered by
+ * pr_docs_phrase_hits_put, or NULL (not seen, or cleared). Owned by D. */
+const sqlite3_int64 *pr_docs_phrase_hits(const search_docs *d, const char *expr, int nphrase);
+/* Remember HITS (copied) for EXPR; silently not on out of memory. */
+void pr_docs_phrase_hits_put(search_docs *d, const char *expr, const sqlite3_int64 *hits,
+                             int nphrase);
+
 /* A JSON string of N bytes of S (any bytes: repaired to valid UTF-8). */
 json_t *pr_json_text(const char *s, size_t n);
 

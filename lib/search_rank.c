@@ -2,8 +2,10 @@
  * search_rank.c - the FTS5 auxiliary functions the searcher ranks with,
  * registered on each of its connections (pr_rank_register):
  *
- *   pr_bm25(fts, W...)        the Okapi BM25 score of the row, as FTS5's
+ *   pr_bm25(fts, W..., EXPR)  the Okapi BM25 score of the row, as FTS5's
  *                             own bm25() computes it, negated likewise;
+ *                             EXPR (optional): the MATCH expression, the
+ *                             key of the remembered phrase counts;
  *   title_start(fts, MASK)    the title starts with the words as typed;
  *   title_cover(fts, GROUPS)  the title holds every part of the query.
  *
@@ -26,9 +28,11 @@
 /* Per query: what does not change from one row to the next. */
 typedef struct bm25_query {
     int nphrase;
+    int nweight;
     double avgdl;
     double *idf;   /* per phrase */
     double *freq;  /* per phrase, scratch for one row */
+    double *w;     /* per column: the weights asked for */
 } bm25_query;
 
 static void bm25_query_free(void *p)
@@ -38,6 +42,7 @@ static void bm25_query_free(void *p)
     if (q) {
         free(q->idf);
         free(q->freq);
+        free(q->w);
         free(q);
     }
 }
@@ -50,32 +55,63 @@ static int count_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *ctx)
     return SQLITE_OK;
 }
 
+/* HITS[i]: the pages phrase i matches; from the page table's memory of
+ * the expression EXPR (NULL: none) when it has it, else counted. */
+static int phrase_hits(const Fts5ExtensionApi *api, Fts5Context *fts, const char *expr,
+                       int nphrase, sqlite3_int64 *hits)
+{
+    pr_searcher *s = api->xUserData(fts);
+    const sqlite3_int64 *known =
+        s && s->docs && expr ? pr_docs_phrase_hits(s->docs, expr, nphrase) : NULL;
+    int i, rc = SQLITE_OK;
+
+    if (known) {
+        memcpy(hits, known, (size_t)nphrase * sizeof *hits);
+        return SQLITE_OK;
+    }
+    for (i = 0; rc == SQLITE_OK && i < nphrase; i++) {
+        hits[i] = 0;
+        rc = api->xQueryPhrase(fts, i, &hits[i], count_row);
+    }
+    if (rc == SQLITE_OK && s && s->docs && expr)
+        pr_docs_phrase_hits_put(s->docs, expr, hits, nphrase);
+    return rc;
+}
+
 /* NULL with *RCP set on failure: out of memory, or an error of FTS5 such
- * as SQLITE_INTERRUPT (the query's time budget ran out in xQueryPhrase). */
-static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts, int *rcp)
+ * as SQLITE_INTERRUPT (the query's time budget ran out in xQueryPhrase).
+ * VALS: the NWEIGHT column weights, then the expression (or not). */
+static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts,
+                                  int nweight, sqlite3_value **vals, const char *expr, int *rcp)
 {
     bm25_query *q = calloc(1, sizeof *q);
-    sqlite3_int64 nrow = 0, ntok = 0;
+    sqlite3_int64 nrow = 0, ntok = 0, *hits = NULL;
     int i, rc;
 
     *rcp = SQLITE_NOMEM;
     if (!q)
         return NULL;
     q->nphrase = api->xPhraseCount(fts);
+    q->nweight = nweight;
     q->idf = calloc((size_t)q->nphrase + 1, sizeof *q->idf);
     q->freq = calloc((size_t)q->nphrase + 1, sizeof *q->freq);
-    rc = q->idf && q->freq ? api->xRowCount(fts, &nrow) : SQLITE_NOMEM;
+    q->w = calloc((size_t)nweight + 1, sizeof *q->w);
+    hits = calloc((size_t)q->nphrase + 1, sizeof *hits);
+    for (i = 0; q->w && i < nweight; i++)
+        q->w[i] = sqlite3_value_double(vals[i]);
+    rc = q->idf && q->freq && q->w && hits ? api->xRowCount(fts, &nrow) : SQLITE_NOMEM;
     if (rc == SQLITE_OK)
         rc = api->xColumnTotalSize(fts, -1, &ntok);
     if (rc == SQLITE_OK)
         q->avgdl = (double)ntok / (double)(nrow > 0 ? nrow : 1);
+    if (rc == SQLITE_OK)
+        rc = phrase_hits(api, fts, expr, q->nphrase, hits);
     for (i = 0; rc == SQLITE_OK && i < q->nphrase; i++) {
-        sqlite3_int64 hits = 0;
-        rc = api->xQueryPhrase(fts, i, &hits, count_row);
-        q->idf[i] = log(((double)nrow - (double)hits + 0.5) / ((double)hits + 0.5));
+        q->idf[i] = log(((double)nrow - (double)hits[i] + 0.5) / ((double)hits[i] + 0.5));
         if (q->idf[i] <= 0.0)
             q->idf[i] = 1e-6;
     }
+    free(hits);
     if (rc != SQLITE_OK) {
         bm25_query_free(q);
         *rcp = rc;
@@ -107,7 +143,12 @@ static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     int i, ntok = 0, rc = SQLITE_OK;
 
     if (!q) {
-        if (!(q = bm25_query_new(api, fts, &rc))) {
+        /* A text last argument is the expression: the key of the phrase
+         * counts (search.c passes it; the weights are numbers). */
+        const char *expr = nval > 0 && sqlite3_value_type(vals[nval - 1]) == SQLITE_TEXT
+                               ? (const char *)sqlite3_value_text(vals[nval - 1])
+                               : NULL;
+        if (!(q = bm25_query_new(api, fts, expr ? nval - 1 : nval, vals, expr, &rc))) {
             sqlite3_result_error_code(ctx, rc);
             return;
         }
@@ -124,7 +165,7 @@ static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
         double f = 0.0;
         rc = api->xPhraseFirst(fts, i, &it, &col, &off);
         for (; rc == SQLITE_OK && col >= 0; api->xPhraseNext(fts, &it, &col, &off))
-            f += col < nval ? sqlite3_value_double(vals[col]) : 1.0;
+            f += col < q->nweight ? q->w[col] : 1.0;
         q->freq[i] = f;
     }
     if (rc == SQLITE_OK)

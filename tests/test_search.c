@@ -535,6 +535,8 @@ static void test_synonyms(const char *path)
  * are ordered by a heap (search.c order_hits), pages must join up exactly
  * with one long page.
  */
+static void check_duplicate_order(json_t *res, int n);
+
 static void test_page_table(const char *path)
 {
     enum { NEW = 60 };
@@ -608,7 +610,98 @@ static void test_page_table(const char *path)
     CHECK_MSG(res && total(res) == 1, "same title: the 60 pages fold into one hit");
     CHECK(res && json_array_size(json_object_get(json_array_get(json_object_get(res, "hits"), 0),
                                                  "duplicates")) == NEW - 1);
+    check_duplicate_order(res, NEW);
     json_decref(res);
+}
+
+/*
+ * Equal pages, two a day: the hit shows the newest (of the last day's two,
+ * the smaller id: zep-58); its duplicates come best ranked first: the
+ * newer first (recency), within a day the smaller id: zep-59, zep-56,
+ * zep-57, zep-54... (search.c fold_duplicates, chain_group).
+ */
+static void check_duplicate_order(json_t *res, int n)
+{
+    json_t *hit = json_array_get(json_object_get(res, "hits"), 0);
+    json_t *dups = json_object_get(hit, "duplicates");
+    int k = 0, ok = !strcmp(hit_path(res, 0), "_actualites/zep-58.md");
+
+    for (int day = n / 2 - 1; ok && day >= 0; day--)
+        for (int j = 0; ok && j < 2; j++) {
+            char url[64];
+            if (2 * day + j == 58)
+                continue;
+            snprintf(url, sizeof url, "/_actualites/zep-%02d.md/", 2 * day + j);
+            ok = !strcmp(json_string_value(json_array_get(dups, (size_t)k++)) ?: "", url);
+        }
+    CHECK_MSG(ok, "folded pages: the newest shown, the others best ranked first");
+}
+
+/* The score of every hit of RES, to compare two answers. */
+static int same_scores(json_t *a, json_t *b)
+{
+    json_t *ha = json_object_get(a, "hits"), *hb = json_object_get(b, "hits");
+    size_t i;
+
+    if (!a || !b || total(a) != total(b) || json_array_size(ha) != json_array_size(hb))
+        return 0;
+    for (i = 0; i < json_array_size(ha); i++)
+        if (json_real_value(json_object_get(json_array_get(ha, i), "score")) !=
+                json_real_value(json_object_get(json_array_get(hb, i), "score")) ||
+            strcmp(hit_path(a, i), hit_path(b, i)))
+            return 0;
+    return 1;
+}
+
+/*
+ * The page table remembers how many pages each phrase of a query matches
+ * (bm25's IDF, search_rank.c): when pages with the word are added, a
+ * searcher that ran the query before must count again, and score as a
+ * searcher opened afresh does.
+ */
+static void test_phrase_counts(const char *path)
+{
+    enum { NEW = 5 };
+    static char paths[NEW][32];
+    pr_search_request req;
+    pr_search_config cfg;
+    pr_searcher *fresh;
+    pr_error err;
+    sqlite3 *db;
+    json_t *before, *after, *expect = NULL;
+    int i, ok;
+
+    pr_search_request_init(&req);
+    req.q = "cloud";
+    req.distinct = 0; /* the new pages are equal: count each */
+    before = run(&req, &err);
+    before = before ? before : json_object();
+    json_decref(run(&req, &err)); /* counted, then remembered */
+    db = pr_index_open(path, 0, &err);
+    ok = db && sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+    for (i = 0; i < NEW && ok; i++) {
+        fx_doc d = {paths[i], "actualites", "Nuages", "2018-01-01", {"Article", NULL, NULL},
+                    {"meteo", NULL, NULL}, NULL, NULL, "Le cloud et les nuages."};
+        snprintf(paths[i], sizeof paths[i], "_actualites/nuage-%d.md", i);
+        ok = fx_add(db, &d) == 0;
+    }
+    ok = ok && pr_derived_regroup(db, &err) == 0;
+    ok = ok && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    sqlite3_close(db);
+    CHECK_MSG(ok, "5 pages with the word added");
+    after = run(&req, &err);
+    pr_search_config_init(&cfg);
+    cfg.time_budget_ms = 0;
+    fresh = pr_searcher_open(path, &cfg, &err);
+    if (fresh && pr_search(fresh, &req, &expect, &err) != PR_SEARCH_OK)
+        expect = NULL;
+    CHECK_MSG(after && total(after) == total(before) + NEW, "the new pages are found");
+    CHECK_MSG(same_scores(after, expect), "scores after the change: as a fresh searcher's");
+    CHECK_MSG(!same_scores(before, after), "scores before the change differ");
+    json_decref(before);
+    json_decref(after);
+    json_decref(expect);
+    pr_searcher_close(fresh);
 }
 
 int main(void)
@@ -636,6 +729,7 @@ int main(void)
         test_as_you_type();
         test_synonyms(path);
         test_page_table(path);
+        test_phrase_counts(path);
         pr_searcher_close(S);
     }
     test_open_errors();
