@@ -116,6 +116,55 @@ typedef struct file_list {
 
 /* ---- phase 1: walking ---------------------------------------------- */
 
+/*
+ * The walk lists the pages in source order (strcmp's, which is SQLite's
+ * BINARY collation and what phase 2 merges with) by sorting each folder's
+ * entries as it goes, a folder's name being compared as if followed by
+ * '/': all of "a/..." then sorts after "a-b.md" and "a.md" ('-' and '.'
+ * come before '/') and before "a0.md", as the full paths do. Many small
+ * sorts of short names cost a fraction of one sort of 100k long paths.
+ */
+
+/* An entry of the folder being walked that is a page or a folder to enter. */
+typedef struct walk_entry {
+    const char *name;  /* in the folder's name buffer, once it is complete */
+    size_t off, len;   /* where the name is in that buffer, its length */
+    int is_dir;
+    long long size, mtime_ns;
+} walk_entry;
+
+typedef struct walk_folder {
+    walk_entry *v;
+    size_t n, cap;
+    pr_buf names;
+} walk_folder;
+
+/* The walk of one PATH: the path of the folder being walked is built up in
+ * PATH, one "/name" per level. */
+typedef struct walker {
+    file_list *l;
+    const index_root *root;
+    size_t rel;            /* where the path relative to the site root starts */
+    char path[PATH_MAX];
+    pr_error *err;
+} walker;
+
+/* Make room for one more of N items of SIZE bytes in *V (capacity *CAP),
+ * doubling; -1 when out of memory (*V is then unchanged). */
+static int grow(void **v, size_t *cap, size_t n, size_t size)
+{
+    size_t want = *cap ? *cap * 2 : 64;
+    void *p;
+
+    if (n < *cap)
+        return 0;
+    if (!(p = realloc(*v, want * size)))
+        return -1;
+    *v = p;
+    *cap = want;
+    return 0;
+}
+
 static int has_page_extension(const char *name)
 {
     const char *dot = strrchr(name, '.');
@@ -124,18 +173,12 @@ static int has_page_extension(const char *name)
 }
 
 static int add_file(file_list *l, const index_root *root, const char *source,
-                    const char *relpath, const struct stat *sb)
+                    const char *relpath, long long size, long long mtime_ns)
 {
     index_file *f;
 
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        index_file *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) != 0)
+        return -1;
     f = &l->v[l->n];
     memset(f, 0, sizeof *f);
     f->root = root;
@@ -146,38 +189,80 @@ static int add_file(file_list *l, const index_root *root, const char *source,
         free(f->relpath);
         return -1;
     }
-    f->size = (long long)sb->st_size;
-    f->mtime_ns = (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+    f->size = size;
+    f->mtime_ns = mtime_ns;
     l->n++;
     return 0;
 }
 
-/* Walk DIR (open as DFD, closed here): one stat per page, none for
- * folders (readdir says what they are) or files that are no page. */
-static int walk_dir(file_list *l, const index_root *root, int dfd, const char *dir,
-                    const char *reldir, pr_error *err)
+static long long mtime_ns_of(const struct stat *sb)
 {
-    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
-    struct dirent *e;
-    int rc = 0;
+    return (long long)sb->st_mtim.tv_sec * 1000000000LL + sb->st_mtim.tv_nsec;
+}
 
-    if (!d) {
-        rc = pr_error_set(err, 0, 0, "%s: %s", dir, strerror(errno));
-        if (dfd >= 0)
-            close(dfd);
-        return rc;
-    }
-    while (rc == 0 && (e = readdir(d)) != NULL) {
-        char path[PATH_MAX], rel[PATH_MAX];
+/* Put "/NAME" after the folder's path (LEN bytes long) in W->path; 0 when
+ * it does not fit: such a path could not be opened by its name. */
+static size_t walk_path(walker *w, size_t len, const char *name, size_t nlen)
+{
+    if (len + 1 + nlen >= sizeof w->path)
+        return 0;
+    w->path[len] = '/';
+    memcpy(w->path + len + 1, name, nlen + 1);
+    return len + 1 + nlen;
+}
+
+static int compare_entries(const void *x, const void *y)
+{
+    const walk_entry *a = x, *b = y;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->name, b->name, n);
+    unsigned char ca, cb;
+
+    if (c != 0)
+        return c;
+    /* One name is the start of the other: what follows the shorter one in
+     * a full path is '/' for a folder, the end for a file. */
+    ca = n < a->len ? (unsigned char)a->name[n] : a->is_dir ? '/' : '\0';
+    cb = n < b->len ? (unsigned char)b->name[n] : b->is_dir ? '/' : '\0';
+    return (int)ca - (int)cb;
+}
+
+static int keep_entry(walk_folder *fo, const char *name, size_t len, int is_dir,
+                      const struct stat *sb)
+{
+    walk_entry *e;
+
+    if (grow((void **)&fo->v, &fo->cap, fo->n, sizeof *fo->v) != 0)
+        return -1;
+    e = &fo->v[fo->n++];
+    e->off = fo->names.len;
+    e->len = len;
+    e->is_dir = is_dir;
+    e->size = is_dir ? 0 : (long long)sb->st_size;
+    e->mtime_ns = is_dir ? 0 : mtime_ns_of(sb);
+    pr_buf_add(&fo->names, name, len + 1); /* with its NUL */
+    return fo->names.oom ? -1 : 0;
+}
+
+/* Read the folder open as D, whose path is W->path (LEN bytes), into FO:
+ * its pages and the folders to enter, with one stat per page and none for
+ * folders (readdir says what they are) or files that are no page. */
+static int read_folder(walker *w, DIR *d, size_t len, walk_folder *fo)
+{
+    struct dirent *e;
+
+    while ((e = readdir(d)) != NULL) {
+        size_t nlen = strlen(e->d_name);
+        int page = e->d_type != DT_DIR && has_page_extension(e->d_name);
         struct stat sb;
         int is_dir;
 
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        if (e->d_type == DT_REG && !has_page_extension(e->d_name))
+        if (e->d_type == DT_REG && !page)
             continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        snprintf(rel, sizeof rel, "%s%s%s", reldir, reldir[0] ? "/" : "", e->d_name);
+        if (!walk_path(w, len, e->d_name, nlen))
+            continue;
         if (e->d_type == DT_DIR) {
             is_dir = 1;
         } else {
@@ -188,15 +273,61 @@ static int walk_dir(file_list *l, const index_root *root, int dfd, const char *d
                 continue; /* dangling links, and linked folders (loops) */
             is_dir = S_ISDIR(sb.st_mode);
         }
-        if (pr_site_classify(root->site, rel, is_dir) == PR_SITE_SKIP)
+        if (pr_site_classify(w->root->site, w->path + w->rel, is_dir) == PR_SITE_SKIP)
             continue;
-        if (is_dir)
-            rc = walk_dir(l, root, openat(dirfd(d), e->d_name,
-                                          O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC),
-                          path, rel, err);
-        else if (S_ISREG(sb.st_mode) && has_page_extension(e->d_name))
-            rc = add_file(l, root, path, rel, &sb) ? pr_error_set(err, 0, 0, "out of memory") : 0;
+        if (!is_dir && !(S_ISREG(sb.st_mode) && page))
+            continue;
+        if (keep_entry(fo, e->d_name, nlen, is_dir, &sb) != 0)
+            return pr_error_set(w->err, 0, 0, "out of memory");
     }
+    return 0;
+}
+
+static int walk_dir(walker *w, int dfd, size_t len);
+
+/* Add FO's pages and walk its folders, in order. */
+static int walk_entries(walker *w, DIR *d, size_t len, walk_folder *fo)
+{
+    size_t i;
+    int rc = 0;
+
+    for (i = 0; i < fo->n; i++)
+        fo->v[i].name = fo->names.p + fo->v[i].off;
+    if (fo->n > 1)
+        qsort(fo->v, fo->n, sizeof *fo->v, compare_entries);
+    for (i = 0; rc == 0 && i < fo->n; i++) {
+        const walk_entry *e = &fo->v[i];
+        size_t sub = walk_path(w, len, e->name, e->len);
+        if (e->is_dir)
+            rc = walk_dir(w, openat(dirfd(d), e->name,
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), sub);
+        else if (add_file(w->l, w->root, w->path, w->path + w->rel, e->size, e->mtime_ns))
+            rc = pr_error_set(w->err, 0, 0, "out of memory");
+    }
+    return rc;
+}
+
+/* Walk the folder open as DFD (closed here), whose path is W->path (LEN
+ * bytes). */
+static int walk_dir(walker *w, int dfd, size_t len)
+{
+    DIR *d = dfd >= 0 ? fdopendir(dfd) : NULL;
+    walk_folder fo = {0};
+    int rc;
+
+    w->path[len] = '\0';
+    if (!d) {
+        rc = pr_error_set(w->err, 0, 0, "%s: %s", w->path, strerror(errno));
+        if (dfd >= 0)
+            close(dfd);
+        return rc;
+    }
+    pr_buf_init(&fo.names);
+    rc = read_folder(w, d, len, &fo);
+    if (rc == 0)
+        rc = walk_entries(w, d, len, &fo);
+    free(fo.v);
+    pr_buf_free(&fo.names);
     closedir(d);
     return rc;
 }
@@ -245,12 +376,19 @@ static int resolve_root(index_root *r, const char *given, struct stat *sb, pr_er
 
 static int walk_root(file_list *l, const index_root *r, const struct stat *sb, pr_error *err)
 {
+    walker w = {.l = l, .root = r, .err = err};
+    size_t len = strlen(r->abs);
+
     if (S_ISDIR(sb->st_mode)) {
-        const char *rel = r->abs + strlen(r->site_root);
-        return walk_dir(l, r, open(r->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r->abs,
-                        rel[0] == '/' ? rel + 1 : rel, err);
+        /* A folder PATH is its own site root (resolve_root()). */
+        if (len >= sizeof w.path)
+            return pr_error_set(err, 0, 0, "%s: %s", r->given, strerror(ENAMETOOLONG));
+        memcpy(w.path, r->abs, len + 1);
+        w.rel = len + 1;
+        return walk_dir(&w, open(r->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC), len);
     }
-    if (add_file(l, r, r->abs, r->abs + strlen(r->site_root) + 1, sb) != 0)
+    if (add_file(l, r, r->abs, r->abs + strlen(r->site_root) + 1, (long long)sb->st_size,
+                 mtime_ns_of(sb)) != 0)
         return pr_error_set(err, 0, 0, "out of memory");
     return 0;
 }
@@ -266,7 +404,16 @@ static void free_file(index_file *f)
     free(f->relpath);
 }
 
-/* Sort the files by source and keep one of each (nested PATHs). */
+/* Whether the files of the PATH walked last, from FIRST on, come after
+ * all those of the PATHs before. */
+static int follows(const file_list *l, size_t first)
+{
+    return first == 0 || first >= l->n ||
+           strcmp(l->v[first - 1].source, l->v[first].source) < 0;
+}
+
+/* Each PATH's walk comes out in source order. PATHs given out of order or
+ * nested (the same page twice) need a sort, keeping one of each. */
 static void sort_files(file_list *l)
 {
     size_t i, k;
@@ -291,14 +438,8 @@ typedef struct id_list {
 
 static int id_push(id_list *l, sqlite3_int64 id)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 256;
-        sqlite3_int64 *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) != 0)
+        return -1;
     l->v[l->n++] = id;
     return 0;
 }
@@ -1245,16 +1386,19 @@ int pr_index_run(sqlite3 *db, char *const *paths, int npaths, const pr_index_opt
     file_list files = {0};
     writer w = {.db = db, .stats = stats, .report = report, .ctx = ctx};
     double start = now_seconds();
-    int i, rc = roots ? 0 : pr_error_set(err, 0, 0, "out of memory");
+    int i, in_order = 1, rc = roots ? 0 : pr_error_set(err, 0, 0, "out of memory");
 
     memset(stats, 0, sizeof *stats);
     for (i = 0; rc == 0 && i < npaths; i++) {
         struct stat sb;
+        size_t first = files.n;
         rc = resolve_root(&roots[i], paths[i], &sb, err);
         if (rc == 0)
             rc = walk_root(&files, &roots[i], &sb, err);
+        if (rc == 0 && !follows(&files, first))
+            in_order = 0;
     }
-    if (rc == 0)
+    if (rc == 0 && !in_order)
         sort_files(&files);
     if (rc == 0)
         rc = write_run(&w, &files, roots, npaths, opts, err);

@@ -139,6 +139,41 @@ check_eq "schema 2 upgraded to 4, pages unchanged" \
 
 check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
 
+# ---- the walk: order, links, dot folders -------------------------------
+# Pages are processed in the order of their full paths, strcmp's (the
+# index's): a new index numbers them in that order. The walk sorts each
+# folder on its own, so the names here sort differently one folder at a
+# time than as full paths ('-' and '.' come before '/').
+walk=$T_TMP/walk
+walk_pages=(a.md a-b.md a/b.md a/b-c.md a/b0.md a/b/c.md a/b.md.d/e.md a0.md a./x.md a-/x.md
+            "a b.md" A.md ab.md b.md b-/a.md b/a.md é.md e.md z.MD a.markdown _x/y.md real/r.md)
+for f in "${walk_pages[@]}" .cache/x.md a/.h/x.md; do
+    mkdir -p "$(dirname "$walk/$f")"; page "$walk/$f" "$f"
+done
+ln -s ../real/r.md "$walk/a/lien.md"   # a link to a page is a page
+ln -s ../real "$walk/a/dossier-lien"   # a link to a folder is not followed (loops)
+ln -s nowhere.md "$walk/perdu.md"      # nor is a dangling one
+walk_expected=$(printf "$walk/%s\n" "${walk_pages[@]}" a/lien.md | LC_ALL=C sort)
+ids_sources() { q "$1" "select id || ' ' || source from documents order by id"; }
+out=$("$PRSEARCH_INDEX" -d "$T_TMP/walk.db" --json "$walk" 2>/dev/null)
+check_eq "walk: the pages, links to pages, no dot folders or links to folders" \
+    "$(json_field "$out" added)" "$(( ${#walk_pages[@]} + 1 ))"
+check_eq "walk: pages numbered in full-path order" \
+    "$(q "$T_TMP/walk.db" "select source from documents order by id")" "$walk_expected"
+out=$("$PRSEARCH_INDEX" -d "$T_TMP/walk.db" --json "$walk" 2>/dev/null)
+check_eq "walk: rerun unchanged" "$(json_field "$out" unchanged)/$(json_field "$out" files)" \
+    "$(( ${#walk_pages[@]} + 1 ))/$(( ${#walk_pages[@]} + 1 ))"
+out=$("$PRSEARCH_INDEX" -d "$T_TMP/walk2.db" --json "$walk/b" "$walk/a/b.md" "$walk" "$walk/a" 2>/dev/null)
+check_eq "walk: PATHs out of order and nested: each page once" \
+    "$(json_field "$out" added)" "$(( ${#walk_pages[@]} + 1 ))"
+check_eq "walk: PATHs out of order and nested: the same order" \
+    "$(ids_sources "$T_TMP/walk2.db")" "$(ids_sources "$T_TMP/walk.db")"
+rm "$walk/a/b-c.md" "$walk/b/a.md"; echo "Ajout." >>"$walk/a/b.md"; page "$walk/a/b-a.md" "b-a"
+out=$("$PRSEARCH_INDEX" -d "$T_TMP/walk.db" --json "$walk" 2>/dev/null)
+check_eq "walk: one added, one updated, two removed" \
+    "$(json_field "$out" added)/$(json_field "$out" updated)/$(json_field "$out" removed)/$(json_field "$out" unchanged)" \
+    "1/1/2/$(( ${#walk_pages[@]} - 2 ))"
+
 # ---- rejected files ----------------------------------------------------
 bad=$T_TMP/bad
 mkdir -p "$bad"
@@ -228,6 +263,8 @@ check_eq "corpus: communiques at /espace-presse/<slug>/" \
 check_eq "corpus: a known permalink" \
     "$(q "$C" "select url from documents where path='_communiques/accelerateur-dinitiatives-citoyennes-saison-2.markdown'")" \
     "/espace-presse/accelerateur-dinitiatives-citoyennes-saison-2/"
+check_eq "corpus: pages numbered in full-path order" \
+    "$(q "$C" "select count(*) from (select source, lag(source) over (order by id) prev from documents) where prev >= source")" 0
 check_eq "corpus: every page has a title" "$(q "$C" "select count(*) from documents where title=''")" 0
 check_eq "corpus: the Liquid and HTML are gone from bodies" \
     "$(q "$C" "select count(*) from documents where instr(body,'{{')+instr(body,'{%')+instr(body,'<script')+instr(body,'<div') > 0")" 0
