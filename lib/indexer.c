@@ -94,10 +94,11 @@ typedef struct parsed {
     size_t tok_end[PR_NCOLS];
 } parsed;
 
+/* One a page found: 100k of them on a large site, kept small. */
 typedef struct index_file {
     const index_root *root;
-    char *source;      /* absolute path */
-    char *relpath;     /* relative to root->site_root */
+    const char *source;   /* absolute path, in the list's strings */
+    const char *relpath;  /* relative to root->site_root: the end of source */
     long long size, mtime_ns;
     file_state state;
     sqlite3_int64 id;  /* row in documents, when not FILE_NEW */
@@ -106,12 +107,24 @@ typedef struct index_file {
     parse_outcome outcome;
     char hash[17];
     parsed *p;         /* PARSED_DOC */
-    pr_error err;
+    pr_error *err;     /* PARSED_REJECTED: why (NULL if out of memory) */
 } index_file;
+
+/* The pages' paths are carved from blocks of STR_BLOCK bytes freed
+ * together: 100k pages made 100k mallocs, as many frees, and a slow
+ * consolidation of the heap at the end. */
+#define STR_BLOCK (1 << 20)
+
+typedef struct str_block {
+    struct str_block *next;
+    size_t used, cap;
+    char s[];
+} str_block;
 
 typedef struct file_list {
     index_file *v;
     size_t n, cap;
+    str_block *strings;
 } file_list;
 
 /* ---- phase 1: walking ---------------------------------------------- */
@@ -172,23 +185,54 @@ static int has_page_extension(const char *name)
     return dot && (!strcasecmp(dot, ".md") || !strcasecmp(dot, ".markdown"));
 }
 
-static int add_file(file_list *l, const index_root *root, const char *source,
-                    const char *relpath, long long size, long long mtime_ns)
+/* A copy of the N bytes at S in L's strings, or NULL. */
+static char *copy_string(file_list *l, const char *s, size_t n)
 {
-    index_file *f;
+    str_block *b = l->strings;
+    char *out;
 
-    if (grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) != 0)
+    if (!b || b->cap - b->used < n + 1) {
+        size_t cap = n + 1 > STR_BLOCK ? n + 1 : STR_BLOCK;
+        if (!(b = malloc(sizeof *b + cap)))
+            return NULL;
+        b->next = l->strings;
+        b->used = 0;
+        b->cap = cap;
+        l->strings = b;
+    }
+    out = b->s + b->used;
+    memcpy(out, s, n);
+    out[n] = '\0';
+    b->used += n + 1;
+    return out;
+}
+
+static void free_strings(file_list *l)
+{
+    while (l->strings) {
+        str_block *next = l->strings->next;
+        free(l->strings);
+        l->strings = next;
+    }
+}
+
+/* Add the page SOURCE, whose path relative to the site root is SOURCE +
+ * REL (the end of it, whatever the PATH). */
+static int add_file(file_list *l, const index_root *root, const char *source, size_t rel,
+                    long long size, long long mtime_ns)
+{
+    size_t n = strlen(source);
+    index_file *f;
+    char *copy;
+
+    if (grow((void **)&l->v, &l->cap, l->n, sizeof *l->v) != 0 ||
+        !(copy = copy_string(l, source, n)))
         return -1;
     f = &l->v[l->n];
     memset(f, 0, sizeof *f);
     f->root = root;
-    f->source = strdup(source);
-    f->relpath = strdup(relpath);
-    if (!f->source || !f->relpath) {
-        free(f->source);
-        free(f->relpath);
-        return -1;
-    }
+    f->source = copy;
+    f->relpath = copy + (rel < n ? rel : n);
     f->size = size;
     f->mtime_ns = mtime_ns;
     l->n++;
@@ -301,7 +345,7 @@ static int walk_entries(walker *w, DIR *d, size_t len, walk_folder *fo)
         if (e->is_dir)
             rc = walk_dir(w, openat(dirfd(d), e->name,
                                     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), sub);
-        else if (add_file(w->l, w->root, w->path, w->path + w->rel, e->size, e->mtime_ns))
+        else if (add_file(w->l, w->root, w->path, w->rel, e->size, e->mtime_ns))
             rc = pr_error_set(w->err, 0, 0, "out of memory");
     }
     return rc;
@@ -387,7 +431,7 @@ static int walk_root(file_list *l, const index_root *r, const struct stat *sb, p
         w.rel = len + 1;
         return walk_dir(&w, open(r->abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC), len);
     }
-    if (add_file(l, r, r->abs, r->abs + strlen(r->site_root) + 1, (long long)sb->st_size,
+    if (add_file(l, r, r->abs, strlen(r->site_root) + 1, (long long)sb->st_size,
                  mtime_ns_of(sb)) != 0)
         return pr_error_set(err, 0, 0, "out of memory");
     return 0;
@@ -396,12 +440,6 @@ static int walk_root(file_list *l, const index_root *r, const struct stat *sb, p
 static int compare_files(const void *a, const void *b)
 {
     return strcmp(((const index_file *)a)->source, ((const index_file *)b)->source);
-}
-
-static void free_file(index_file *f)
-{
-    free(f->source);
-    free(f->relpath);
 }
 
 /* Whether the files of the PATH walked last, from FIRST on, come after
@@ -421,9 +459,7 @@ static void sort_files(file_list *l)
     if (l->n > 1)
         qsort(l->v, l->n, sizeof *l->v, compare_files);
     for (i = k = 0; i < l->n; i++) {
-        if (k > 0 && !strcmp(l->v[k - 1].source, l->v[i].source))
-            free_file(&l->v[i]);
-        else
+        if (k == 0 || strcmp(l->v[k - 1].source, l->v[i].source) != 0)
             l->v[k++] = l->v[i];
     }
     l->n = k;
@@ -442,6 +478,17 @@ static int id_push(id_list *l, sqlite3_int64 id)
         return -1;
     l->v[l->n++] = id;
     return 0;
+}
+
+/* The index's hash H (NULL or 16 hex digits) into OUT: snprintf() took
+ * a tenth of a rerun's time here and in the walk. */
+static void copy_hash(char out[17], const unsigned char *h)
+{
+    size_t n = h ? strnlen((const char *)h, 16) : 0;
+
+    if (n)
+        memcpy(out, h, n);
+    out[n] = '\0';
 }
 
 /* The first file whose source sorts at or after KEY. */
@@ -491,7 +538,7 @@ static int lookup_root(sqlite3_stmt *st, file_list *l, const index_root *root, i
             index_file *f = &l->v[j];
             const unsigned char *h = sqlite3_column_text(st, 4);
             f->id = sqlite3_column_int64(st, 1);
-            snprintf(f->old_hash, sizeof f->old_hash, "%s", h ? (const char *)h : "");
+            copy_hash(f->old_hash, h);
             f->state = (!full && sqlite3_column_int64(st, 2) == f->size &&
                         sqlite3_column_int64(st, 3) == f->mtime_ns)
                            ? FILE_UNCHANGED
@@ -739,24 +786,35 @@ static int prepare_row(parsed *p, parser *ps)
     return 0;
 }
 
+/* Keep why F is rejected: few are, and a pr_error is 0.5 kB. */
+static void keep_error(index_file *f, const pr_error *e)
+{
+    f->err = malloc(sizeof *f->err);
+    if (f->err)
+        *f->err = *e;
+}
+
 static void parse_file(index_file *f, long long max_size, int full, parser *ps)
 {
     const char *base = strrchr(f->relpath, '/');
+    pr_error e;
     size_t len;
     char *src;
     parsed *p;
 
-    pr_error_clear(&f->err);
+    pr_error_clear(&e);
     f->outcome = PARSED_REJECTED;
-    src = read_file(f->source, max_size, &len, &f->err);
-    if (!src)
+    src = read_file(f->source, max_size, &len, &e);
+    if (!src) {
+        keep_error(f, &e);
         return;
+    }
     hash_bytes(src, len, f->hash);
     if (!full && f->state == FILE_CHANGED && !strcmp(f->hash, f->old_hash)) {
         f->outcome = PARSED_SAME;
     } else if (!(p = calloc(1, sizeof *p))) {
-        pr_error_set(&f->err, 0, 0, "out of memory");
-    } else if (pr_doc_parse(src, len, base ? base + 1 : f->relpath, &p->doc, &f->err) != 0) {
+        pr_error_set(&e, 0, 0, "out of memory");
+    } else if (pr_doc_parse(src, len, base ? base + 1 : f->relpath, &p->doc, &e) != 0) {
         free(p);
     } else {
         p->collection = pr_site_collection(f->relpath);
@@ -764,12 +822,14 @@ static void parse_file(index_file *f, long long max_size, int full, parser *ps)
                                : NULL;
         if (!p->collection || !p->url || (p->doc.published && prepare_row(p, ps) != 0)) {
             free_parsed(p);
-            pr_error_set(&f->err, 0, 0, "out of memory");
+            pr_error_set(&e, 0, 0, "out of memory");
         } else {
             f->p = p;
             f->outcome = PARSED_DOC;
         }
     }
+    if (f->outcome == PARSED_REJECTED)
+        keep_error(f, &e);
     free(src);
 }
 
@@ -1006,8 +1066,9 @@ static int upsert_doc(writer *w, index_file *f, pr_error *err)
     return rc;
 }
 
-static void report_file(writer *w, pr_index_event ev, const index_file *f)
+static void report_file(writer *w, pr_index_event ev, const index_file *f, const pr_error *e)
 {
+    static const pr_error oom = {0, 0, "out of memory"};
     char shown[PATH_MAX * 2];
     const char *rel = f->source + strlen(f->root->abs);
 
@@ -1015,7 +1076,7 @@ static void report_file(writer *w, pr_index_event ev, const index_file *f)
         return;
     /* Name the file as the user would: the PATH they gave + the rest. */
     snprintf(shown, sizeof shown, "%s%s", f->root->given, rel);
-    w->report(w->ctx, &(pr_index_report){.event = ev, .path = shown, .err = &f->err});
+    w->report(w->ctx, &(pr_index_report){.event = ev, .path = shown, .err = e ? e : &oom});
 }
 
 static int touch_doc(writer *w, const index_file *f, pr_error *err)
@@ -1049,7 +1110,7 @@ static int write_file(writer *w, index_file *f, pr_error *err)
     case PARSED_REJECTED:
         w->stats->rejected++;
         w->stats->files++;
-        report_file(w, PR_EVENT_REJECTED, f);
+        report_file(w, PR_EVENT_REJECTED, f, f->err);
         return 0; /* keep what was indexed before: a broken edit loses nothing */
     case PARSED_SAME:
         w->stats->unchanged++;
@@ -1066,8 +1127,9 @@ static int write_file(writer *w, index_file *f, pr_error *err)
         return delete_doc(w, f->id, err);
     }
     if (f->p->doc.utf8_repaired) {
-        pr_error_set(&f->err, 0, 0, "warning: invalid UTF-8 replaced by U+FFFD");
-        report_file(w, PR_EVENT_WARNING, f);
+        pr_error warning;
+        pr_error_set(&warning, 0, 0, "warning: invalid UTF-8 replaced by U+FFFD");
+        report_file(w, PR_EVENT_WARNING, f, &warning);
     }
     w->stats->files++;
     if (f->state == FILE_NEW)
@@ -1122,6 +1184,8 @@ static void free_file_parse(index_file *f)
 {
     free_parsed(f->p);
     f->p = NULL;
+    free(f->err);
+    f->err = NULL;
     f->outcome = PARSED_REJECTED;
 }
 
@@ -1368,8 +1432,9 @@ static void free_run(index_root *roots, int nroots, file_list *l)
     int r;
 
     for (i = 0; i < l->n; i++)
-        free_file(&l->v[i]);
+        free(l->v[i].err);
     free(l->v);
+    free_strings(l);
     for (r = 0; r < nroots; r++) {
         free(roots[r].given);
         free(roots[r].abs);
