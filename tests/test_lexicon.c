@@ -146,11 +146,111 @@ static void test_strmap(void)
     CHECK(strmap_find(&m, "k1", 2) == NULL);
 }
 
+/* ---- duplicate groups: pr_derived_regroup() against every pair --------- */
+
+static uint64_t next_random(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* H with N bits flipped, spread over the 16-bit bands: 7 bits as 2+2+2+1
+ * leave one band a single bit apart, the case the band search must find. */
+static uint64_t flip_bits(uint64_t h, int n, uint64_t *rnd)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        int band = i % 4, bit = (int)(next_random(rnd) % 16);
+        h ^= 1ULL << (16 * band + bit);
+    }
+    return h;
+}
+
+static int root_of(int *parent, int i)
+{
+    while (parent[i] != i)
+        i = parent[i];
+    return i;
+}
+
+static void test_regroup(void)
+{
+    enum { N = 3000 };
+    static uint64_t h[N];
+    static int has[N], parent[N], title[N];
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    pr_error err;
+    uint64_t rnd = 42;
+    char want[N * 24], got[N * 24];
+    size_t wl = 0, gl = 0;
+    int i, j, ok = 1;
+
+    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+    sqlite3_exec(db, "CREATE TABLE documents(id INTEGER PRIMARY KEY, simhash INTEGER, title TEXT);"
+                     "CREATE TABLE doc_dups(doc_id INTEGER, grp INTEGER)", NULL, NULL, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO documents VALUES (?, ?, ?)", -1, &st, NULL);
+    for (i = 0; i < N; i++) {
+        int base = i > 0 && next_random(&rnd) % 3 ? (int)(next_random(&rnd) % (uint64_t)i) : -1;
+        char t[32];
+        /* Pages near an earlier one at 0 to 12 bits, others anywhere; a
+         * few without a fingerprint, a few with an earlier one's title. */
+        h[i] = base >= 0 ? flip_bits(h[base], (int)(next_random(&rnd) % 13), &rnd)
+                         : next_random(&rnd);
+        has[i] = next_random(&rnd) % 20 != 0;
+        title[i] = base >= 0 && next_random(&rnd) % 50 == 0 ? title[base] : i;
+        snprintf(t, sizeof t, "Titre %d", title[i]);
+        sqlite3_bind_int64(st, 1, i + 1);
+        if (has[i])
+            sqlite3_bind_int64(st, 2, (sqlite3_int64)h[i]);
+        else
+            sqlite3_bind_null(st, 2);
+        sqlite3_bind_text(st, 3, t, -1, SQLITE_TRANSIENT);
+        ok &= sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    CHECK(ok);
+    pr_error_clear(&err);
+    CHECK(pr_derived_regroup(db, &err) == 0);
+
+    /* Every pair: near fingerprints or the same title; a group is named by
+     * its smallest page. */
+    for (i = 0; i < N; i++)
+        parent[i] = i;
+    for (i = 0; i < N; i++)
+        for (j = i + 1; j < N; j++)
+            if ((has[i] && has[j] && __builtin_popcountll(h[i] ^ h[j]) <= PR_SIMHASH_MAX_BITS) ||
+                title[i] == title[j]) {
+                int a = root_of(parent, i), b = root_of(parent, j);
+                parent[a > b ? a : b] = a < b ? a : b;
+            }
+    for (i = 0; i < N; i++) {
+        int r = root_of(parent, i), alone = 1;
+        for (j = 0; j < N && alone; j++)
+            alone = j == i || root_of(parent, j) != r;
+        if (!alone)
+            wl += (size_t)snprintf(want + wl, sizeof want - wl, "%d:%d ", i + 1, r + 1);
+    }
+    sqlite3_prepare_v2(db, "SELECT doc_id, grp FROM doc_dups ORDER BY doc_id", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        gl += (size_t)snprintf(got + gl, sizeof got - gl, "%lld:%lld ",
+                               sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    CHECK(wl > 1000); /* many groups, of all kinds */
+    CHECK_STR(got, want);
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     test_words();
     test_acronyms();
     test_simhash();
     test_strmap();
+    test_regroup();
     return unit_done();
 }
