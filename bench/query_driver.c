@@ -15,11 +15,13 @@
  *       measure the whole cost of every query). -w: one untimed pass first.
  *       -t: stop at a deadline (n says how many ran). -r R: run the file R
  *       times; adds worst_query {q, p99_ms}: the query whose own p99 over
- *       the R runs is highest (R=20: its slowest run).
+ *       the R runs is highest (R=100: its second slowest run).
  *       With QUERY_DRIVER_TRACE set in the environment, every query's
  *       time goes to stderr as MS<TAB>TOTAL<TAB>CLASS<TAB>QUERY; with
  *       QUERY_DRIVER_ANSWERS, every answer (without took_ms) as one line
- *       of JSON, to compare two builds' answers.
+ *       of JSON, to compare two builds' answers; with
+ *       QUERY_DRIVER_NO_WALK, matches are found row by row through SQL
+ *       (pr_search_config match_walk = 0).
  *
  * Build: linked with the build tree's lib/libprsearch.la through libtool
  * (see bench/lib.sh), so it runs exactly the code the daemon runs.
@@ -247,6 +249,8 @@ static int cmd_run(const char *db, const char *file, int budget_ms, int limit, i
         return 2;
     pr_search_config_init(&cfg);
     cfg.time_budget_ms = budget_ms;
+    if (getenv("QUERY_DRIVER_NO_WALK"))
+        cfg.match_walk = 0;
     pr_error_clear(&err);
     s = pr_searcher_open(db, &cfg, &err);
     if (!s) {

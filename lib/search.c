@@ -49,6 +49,7 @@ void pr_search_config_init(pr_search_config *cfg)
     cfg->expansion_factor = 0.8;
     cfg->title_start_boost = 0.1;
     cfg->title_cover_boost = 0.2;
+    cfg->match_walk = 1;
 }
 
 void pr_search_request_init(pr_search_request *req)
@@ -104,9 +105,8 @@ json_t *pr_json_text(const char *s, size_t n)
 
 /* ---- the searcher: connection, statements, time budget ----------------- */
 
-static int on_progress(void *ctx)
+int pr_searcher_over_budget(pr_searcher *s)
 {
-    pr_searcher *s = ctx;
     struct timespec now;
 
     if (!s->budget_on)
@@ -114,6 +114,11 @@ static int on_progress(void *ctx)
     clock_gettime(CLOCK_MONOTONIC, &now);
     return now.tv_sec > s->deadline.tv_sec ||
            (now.tv_sec == s->deadline.tv_sec && now.tv_nsec > s->deadline.tv_nsec);
+}
+
+static int on_progress(void *ctx)
+{
+    return pr_searcher_over_budget(ctx);
 }
 
 void pr_searcher_budget_start(pr_searcher *s)
@@ -367,7 +372,7 @@ static void match_set_free(match_set *m)
     memset(m, 0, sizeof *m);
 }
 
-static int cmp_id(const void *pa, const void *pb)
+int pr_cmp_rowid(const void *pa, const void *pb)
 {
     sqlite3_int64 a = *(const sqlite3_int64 *)pa, b = *(const sqlite3_int64 *)pb;
 
@@ -555,6 +560,53 @@ static void bind_all(sqlite3_stmt *st, const binds *b)
     }
 }
 
+/*
+ * Rows of the query walked and scored in one call (pr_match_walk,
+ * search_walk.c) instead of a statement step and a pr_bm25 call per row.
+ * *HANDLED says whether it was done; when not (a shape it does not walk),
+ * nothing was added.
+ */
+static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const char *expr,
+                                   const search_docs *d, const filters *fl, match_set *m,
+                                   int *handled, pr_error *err)
+{
+    pr_search_status status = PR_SEARCH_OK;
+    pr_scored sc = {0};
+    sqlite3_stmt *st;
+    int rc, i;
+
+    *handled = 0;
+    sc.literal = q->literal_phrases;
+    sc.groups = q->phrase_groups;
+    st = pr_searcher_stmt(s, "SELECT pr_match_walk(fts, ?1, ?2, ?3, ?4, ?5, ?6, ?7) FROM fts"
+                             " WHERE fts MATCH ?7 LIMIT 1", err);
+    if (!st)
+        return PR_SEARCH_ERROR;
+    sqlite3_bind_pointer(st, 1, &sc, PR_SCORED_PTR, NULL);
+    for (i = 0; i < PR_NCOLS; i++)
+        sqlite3_bind_double(st, i + 2, s->cfg.weights[i]);
+    sqlite3_bind_text(st, PR_NCOLS + 2, expr, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) /* no row at all */
+        *handled = 1;
+    else if (rc != SQLITE_ROW)
+        status = pr_searcher_step_error(s, rc, err);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    if (status == PR_SEARCH_OK && sc.handled)
+        *handled = 1;
+    for (i = 0; *handled && i < sc.n && status == PR_SEARCH_OK; i++) {
+        if (passes(d, pr_docs_index(d, sc.v[i].id), fl) &&
+            push_row(m, d, sc.v[i].id, sc.v[i].score, sc.v[i].title_start,
+                     sc.v[i].title_cover) != 0) {
+            status = PR_SEARCH_ERROR;
+            pr_error_set(err, 0, 0, "out of memory");
+        }
+    }
+    free(sc.v);
+    return status;
+}
+
 /* Rows of the pages matching EXPR that pass FL. */
 static pr_search_status match_rows(pr_searcher *s, const pr_query *q, const char *expr,
                                    const search_docs *d, const filters *fl, match_set *m,
@@ -564,8 +616,13 @@ static pr_search_status match_rows(pr_searcher *s, const pr_query *q, const char
     sqlite3_stmt *st;
     pr_buf sql;
     binds b;
-    int rc;
+    int rc, handled = 0;
 
+    if (s->cfg.match_walk) {
+        status = walked_rows(s, q, expr, d, fl, m, &handled, err);
+        if (status != PR_SEARCH_OK || handled)
+            return status;
+    }
     b.n = 0;
     pr_buf_init(&sql);
     build_match_sql(s, q, expr, &sql, &b);
@@ -630,7 +687,7 @@ static pr_search_status excluded_ids(pr_searcher *s, const char *exclude, sqlite
         return pr_searcher_step_error(s, rc, err);
     }
     if (!sorted)
-        qsort(v, (size_t)*n, sizeof *v, cmp_id);
+        qsort(v, (size_t)*n, sizeof *v, pr_cmp_rowid);
     *out = v;
     return PR_SEARCH_OK;
 }
@@ -648,7 +705,7 @@ static pr_search_status filter_rows(pr_searcher *s, const pr_query *q, const sea
         return st;
     for (int i = 0; i < pr_docs_count(d) && st == PR_SEARCH_OK; i++) {
         sqlite3_int64 id = pr_docs_id(d, i);
-        if (!passes(d, i, fl) || (nex && bsearch(&id, ex, (size_t)nex, sizeof *ex, cmp_id)))
+        if (!passes(d, i, fl) || (nex && bsearch(&id, ex, (size_t)nex, sizeof *ex, pr_cmp_rowid)))
             continue;
         if (push_row(m, d, id, 0.0, 0, 0) != 0) {
             pr_error_set(err, 0, 0, "out of memory");

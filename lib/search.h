@@ -44,6 +44,12 @@ typedef struct pr_search_config {
                                  score multiplied by 1 + this; default 0.2
                                  (measured on tests/eval: 0 -> MRR@10
                                  0.984, 0.1 to 0.5 -> 0.988) */
+    int match_walk;           /* 1 (default): find and score the matches
+                                 by walking each phrase's pages in one
+                                 call where the query's shape allows
+                                 (search_walk.c); 0: row by row through
+                                 SQL, the reference the walk is tested
+                                 against (same pages, same scores) */
 } pr_search_config;
 
 void pr_search_config_init(pr_search_config *cfg);

@@ -3,7 +3,7 @@
 lib_libprsearch_la_SOURCES += \
 	lib/search.c lib/search.h lib/search_internal.h \
 	lib/search_suggest.c lib/search_spell.c lib/search_lexicon.c \
-	lib/search_docs.c lib/search_rank.c \
+	lib/search_docs.c lib/search_rank.c lib/search_walk.c \
 	lib/synonyms.c lib/synonyms.h \
 	lib/search_util.c lib/search_util.h \
 	lib/query_parse.c lib/query_parse.h \

@@ -57,6 +57,13 @@ sqlite3_stmt *pr_searcher_stmt(pr_searcher *s, const char *sql, pr_error *err);
 /* Start / stop the time budget (cfg.time_budget_ms) of one request. */
 void pr_searcher_budget_start(pr_searcher *s);
 void pr_searcher_budget_stop(pr_searcher *s);
+/* Non-zero when the running request's budget is spent. Work done inside
+ * one call of an FTS5 function runs no SQL opcode, so SQLite's progress
+ * handler cannot stop it: such work asks this now and then. */
+int pr_searcher_over_budget(pr_searcher *s);
+
+/* qsort comparator of sqlite3_int64 rowids, ascending. */
+int pr_cmp_rowid(const void *a, const void *b);
 
 /* Status for a failed sqlite3_step(): TIMEOUT when the budget ran out,
  * else ERROR; ERR gets the message. */
@@ -94,6 +101,42 @@ int pr_lexicon_complete(const search_lexicon *lx, const char *prefix, int limit,
 /* Register pr_bm25(), title_start() and title_cover() on DB, S's
  * connection (pr_bm25 reads S's page table). 0, or -1 on failure. */
 int pr_rank_register(sqlite3 *db, pr_searcher *s);
+
+/* One phrase's part of a bm25 score (search_rank.c): pr_bm25 and
+ * pr_match_walk both add these, so they give the same bits. */
+double pr_bm25_part(double idf, double freq, double len, double avgdl);
+/* bm25's IDF of a phrase in HITS of NROW rows. */
+double pr_bm25_idf(sqlite3_int64 nrow, sqlite3_int64 hits);
+
+/* The auxiliary function pr_match_walk, for pr_rank_register. */
+void pr_match_walk(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                   int nval, sqlite3_value **vals);
+
+/*
+ * The rows pr_match_walk(fts, PTR, W..., EXPR) scored (search_walk.c):
+ * PTR is one of these, bound with sqlite3_bind_pointer(.., PR_SCORED_PTR,
+ * ..); W the column weights; EXPR the MATCH expression. Called on the
+ * first matching row, when the expression has a shape it walks, it finds
+ * every matching row from the phrases' own rows, scores them with
+ * pr_bm25's arithmetic and sets HANDLED; else it leaves HANDLED 0 and the
+ * caller runs the SQL. The caller frees V.
+ */
+#define PR_SCORED_PTR "pr_scored"
+typedef struct pr_scored_row {
+    sqlite3_int64 id;    /* ascending */
+    double score;        /* bm25, larger is better (pr_bm25 negated) */
+    int title_start, title_cover; /* as title_start() and title_cover() */
+} pr_scored_row;
+
+typedef struct pr_scored {
+    /* in: the arguments search.c gives title_start() and title_cover() */
+    unsigned long long literal; /* pr_query literal_phrases */
+    const char *groups;         /* pr_query phrase_groups */
+    /* out */
+    pr_scored_row *v;
+    int n, cap;
+    int handled;
+} pr_scored;
 
 /* ---- search_docs.c ---- */
 

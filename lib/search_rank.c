@@ -6,6 +6,8 @@
  *                             own bm25() computes it, negated likewise;
  *                             EXPR (optional): the MATCH expression, the
  *                             key of the remembered phrase counts;
+ *   pr_match_walk(fts, PTR, W..., EXPR)  every matching row and its
+ *                             pr_bm25 score in one call (search_walk.c);
  *   title_start(fts, MASK)    the title starts with the words as typed;
  *   title_cover(fts, GROUPS)  the title holds every part of the query.
  *
@@ -106,11 +108,8 @@ static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts,
         q->avgdl = (double)ntok / (double)(nrow > 0 ? nrow : 1);
     if (rc == SQLITE_OK)
         rc = phrase_hits(api, fts, expr, q->nphrase, hits);
-    for (i = 0; rc == SQLITE_OK && i < q->nphrase; i++) {
-        q->idf[i] = log(((double)nrow - (double)hits[i] + 0.5) / ((double)hits[i] + 0.5));
-        if (q->idf[i] <= 0.0)
-            q->idf[i] = 1e-6;
-    }
+    for (i = 0; rc == SQLITE_OK && i < q->nphrase; i++)
+        q->idf[i] = pr_bm25_idf(nrow, hits[i]);
     free(hits);
     if (rc != SQLITE_OK) {
         bm25_query_free(q);
@@ -119,6 +118,20 @@ static bm25_query *bm25_query_new(const Fts5ExtensionApi *api, Fts5Context *fts,
     }
     *rcp = SQLITE_OK;
     return q;
+}
+
+double pr_bm25_part(double idf, double freq, double len, double avgdl)
+{
+    const double k1 = 1.2, b = 0.75;
+
+    return idf * ((freq * (k1 + 1.0)) / (freq + k1 * (1 - b + b * len / avgdl)));
+}
+
+double pr_bm25_idf(sqlite3_int64 nrow, sqlite3_int64 hits)
+{
+    double idf = log(((double)nrow - (double)hits + 0.5) / ((double)hits + 0.5));
+
+    return idf <= 0.0 ? 1e-6 : idf;
 }
 
 /* Tokens in the current row: from the page table, else from FTS5. */
@@ -137,7 +150,6 @@ static int row_tokens(const Fts5ExtensionApi *api, Fts5Context *fts, int *ntok)
 static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                     int nval, sqlite3_value **vals)
 {
-    const double k1 = 1.2, b = 0.75;
     bm25_query *q = api->xGetAuxdata(fts, 0);
     double score = 0.0, len;
     int i, ntok = 0, rc = SQLITE_OK;
@@ -176,8 +188,7 @@ static void pr_bm25(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_conte
     }
     len = (double)ntok;
     for (i = 0; i < q->nphrase; i++)
-        score += q->idf[i] * ((q->freq[i] * (k1 + 1.0)) /
-                              (q->freq[i] + k1 * (1 - b + b * len / q->avgdl)));
+        score += pr_bm25_part(q->idf[i], q->freq[i], len, q->avgdl);
     sqlite3_result_double(ctx, -1.0 * score);
 }
 
@@ -262,6 +273,7 @@ int pr_rank_register(sqlite3 *db, pr_searcher *s)
     if (!api)
         return -1;
     if (api->xCreateFunction(api, "pr_bm25", s, pr_bm25, NULL) != SQLITE_OK ||
+        api->xCreateFunction(api, "pr_match_walk", s, pr_match_walk, NULL) != SQLITE_OK ||
         api->xCreateFunction(api, "title_start", NULL, title_pos, NULL) != SQLITE_OK)
         return -1;
     return api->xCreateFunction(api, "title_cover", NULL, title_cover, NULL) == SQLITE_OK ? 0

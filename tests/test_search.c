@@ -654,6 +654,53 @@ static int same_scores(json_t *a, json_t *b)
 }
 
 /*
+ * Matches found by walking each phrase's pages (search_walk.c) against
+ * the same queries row by row through SQL (match_walk = 0): the same
+ * pages, the same scores (title signals included), the same order; for
+ * every shape the walk takes (a word, a prefix, a phrase, OR, AND, AND of
+ * ORs, NOT, an acronym and its long form) and for those it leaves to the
+ * SQL (an AND inside an OR).
+ */
+static void test_match_walk(const char *path)
+{
+    static const char *const qs[] = {
+        "cloud", "donn*", "\"données ouvertes\"", "cloud year:2019", "numérique", "nuage",
+        "cloud OR souveraineté", "cloud souveraineté", "talents numérique",
+        "entrepreneurs interet general", "EIG", "EIG recrutement", "eig -hackathon",
+        "(cloud OR hackathon) données", "cloud -webinaire", "franceconnect OR \"cloud au centre\"",
+        "données -ouvertes -hackathon", "réseaux chaleur", "hack*", "c*"};
+    pr_search_config cfg;
+    pr_search_request req;
+    pr_searcher *sql;
+    pr_error err;
+    char what[160];
+
+    pr_search_config_init(&cfg);
+    cfg.time_budget_ms = 0;
+    cfg.match_walk = 0;
+    sql = pr_searcher_open(path, &cfg, &err);
+    if (!CHECK_MSG(sql != NULL, "a searcher without the walk"))
+        return;
+    pr_search_request_init(&req);
+    req.distinct = 0;
+    req.limit = 100;
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+        json_t *a, *b = NULL;
+        req.q = qs[i];
+        a = run(&req, &err);
+        if (pr_search(sql, &req, &b, &err) != PR_SEARCH_OK)
+            b = NULL;
+        snprintf(what, sizeof what, "walked and row by row: the same answer: %s", qs[i]);
+        CHECK_MSG(a && b && same_scores(a, b), what);
+        snprintf(what, sizeof what, "the fixture has pages for %s", qs[i]);
+        CHECK_MSG(!strcmp(qs[i], "nuage") || (a && total(a) > 0), what);
+        json_decref(a);
+        json_decref(b);
+    }
+    pr_searcher_close(sql);
+}
+
+/*
  * The page table remembers how many pages each phrase of a query matches
  * (bm25's IDF, search_rank.c): when pages with the word are added, a
  * searcher that ran the query before must count again, and score as a
@@ -730,6 +777,7 @@ int main(void)
         test_synonyms(path);
         test_page_table(path);
         test_phrase_counts(path);
+        test_match_walk(path);
         pr_searcher_close(S);
     }
     test_open_errors();

@@ -1,0 +1,567 @@
+/*
+ * search_walk.c - the match of a query computed in C from each phrase's
+ * rows, for the FTS5 auxiliary function pr_match_walk (registered with
+ * the others by pr_rank_register, search_rank.c; used by search.c
+ * match_rows).
+ *
+ * Why: a broad query matches tens of thousands of pages. Through SQL, each
+ * matching row costs a step of the virtual machine, a call of pr_bm25 and
+ * the reading of its columns, and pr_bm25 walks every phrase's rows once
+ * more to count them (its IDF). Walking each phrase's rows once with
+ * xQueryPhrase gives both the counts and the frequencies; the lists are
+ * then combined here (AND: intersection, OR: union, NOT: difference) and
+ * scored with pr_bm25's own arithmetic, so the rows and their scores are
+ * the ones the SQL would give, bit for bit.
+ *
+ * The shapes walked are those whose FTS5 frequencies are exactly "the
+ * phrase occurs in the row": a phrase, an OR of phrases, an AND of
+ * phrases and ORs of phrases, any of these NOT a phrase or an OR of
+ * phrases. Deeper shapes (an AND inside an OR: an acronym's long form
+ * typed as words) are left to the SQL: there FTS5 reports a phrase's
+ * frequency only when the AND around it matches the row, which the lists
+ * alone do not tell.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "index_db.h"
+#include "search_internal.h"
+
+enum { W_MAX_PHRASES = 64, W_MAX_NODES = 2 * W_MAX_PHRASES };
+
+/* ---- the expression ------------------------------------------------------ */
+
+typedef enum { N_LEAF, N_AND, N_OR, N_NOT } node_kind;
+
+typedef struct node {
+    node_kind kind;
+    int a, b;     /* children (nodes), or a = the phrase of a leaf */
+} node;
+
+typedef struct expr_parser {
+    const char *s;
+    int i, bad;
+    node v[W_MAX_NODES];
+    int n, nphrase;
+} expr_parser;
+
+static void skip_blanks(expr_parser *p)
+{
+    while (p->s[p->i] == ' ')
+        p->i++;
+}
+
+/* Is the keyword KW (followed by a blank, a parenthesis or a quote) next?
+ * Consumed when CONSUME. */
+static int at_keyword(expr_parser *p, const char *kw, int consume)
+{
+    size_t n = strlen(kw);
+    char after;
+
+    skip_blanks(p);
+    if (strncmp(p->s + p->i, kw, n) != 0)
+        return 0;
+    after = p->s[p->i + n];
+    if (after != ' ' && after != '(' && after != '"')
+        return 0;
+    if (consume)
+        p->i += (int)n;
+    return 1;
+}
+
+static int new_node(expr_parser *p, node_kind k, int a, int b)
+{
+    if (p->n == W_MAX_NODES) {
+        p->bad = 1;
+        return 0;
+    }
+    p->v[p->n].kind = k;
+    p->v[p->n].a = a;
+    p->v[p->n].b = b;
+    return p->n++;
+}
+
+static int parse_or(expr_parser *p);
+
+/* "string" (quotes doubled inside), maybe followed by '*'; or ( ... ). */
+static int parse_primary(expr_parser *p)
+{
+    int n, closed = 0;
+
+    skip_blanks(p);
+    if (p->s[p->i] == '(') {
+        p->i++;
+        n = parse_or(p);
+        skip_blanks(p);
+        if (p->s[p->i] != ')')
+            p->bad = 1;
+        else
+            p->i++;
+        return n;
+    }
+    if (p->s[p->i] != '"') {
+        p->bad = 1;
+        return 0;
+    }
+    for (p->i++; p->s[p->i] && !closed; p->i++) {
+        if (p->s[p->i] != '"')
+            continue;
+        if (p->s[p->i + 1] == '"')
+            p->i++; /* a quote inside */
+        else
+            closed = 1;
+    }
+    if (!closed || p->nphrase == W_MAX_PHRASES) {
+        p->bad = 1;
+        return 0;
+    }
+    if (p->s[p->i] == '*')
+        p->i++;
+    return new_node(p, N_LEAF, p->nphrase++, 0);
+}
+
+/* FTS5's precedence, tightest first: NOT, AND (or nothing), OR. */
+static int parse_not(expr_parser *p)
+{
+    int n = parse_primary(p);
+
+    while (!p->bad && at_keyword(p, "NOT", 1))
+        n = new_node(p, N_NOT, n, parse_primary(p));
+    return n;
+}
+
+/* Terms side by side, or joined by AND. */
+static int parse_and(expr_parser *p)
+{
+    int n = parse_not(p);
+
+    for (;;) {
+        skip_blanks(p);
+        if (p->bad || !p->s[p->i] || p->s[p->i] == ')' || at_keyword(p, "OR", 0))
+            return n;
+        at_keyword(p, "AND", 1);
+        n = new_node(p, N_AND, n, parse_not(p));
+    }
+}
+
+static int parse_or(expr_parser *p)
+{
+    int n = parse_and(p);
+
+    while (!p->bad && at_keyword(p, "OR", 1))
+        n = new_node(p, N_OR, n, parse_and(p));
+    return n;
+}
+
+/* ---- the shape ----------------------------------------------------------- */
+
+/* The plan: the rows are those in every unit (a unit: an OR of phrases)
+ * and in no excluded phrase. */
+typedef struct walk_plan {
+    int unit_of[W_MAX_PHRASES];  /* per phrase: its unit, or -1 if excluded */
+    int nunits, nphrase;
+    /* the title signals (search_rank.c title_start, title_cover) */
+    int start;                   /* title_start applies */
+    int start_at[W_MAX_PHRASES]; /* its token in the title, -1: not asked */
+    int cover;                   /* title_cover applies */
+    uint64_t want;               /* the parts title_cover wants */
+    int group_of[W_MAX_PHRASES]; /* per phrase: its part, or -1 */
+} walk_plan;
+
+/* Phrases of the OR-of-phrases N into unit U; 0 when N is something else. */
+static int or_of_leaves(const expr_parser *p, int n, walk_plan *pl, int u)
+{
+    const node *x = &p->v[n];
+
+    if (x->kind == N_LEAF) {
+        pl->unit_of[x->a] = u;
+        return 1;
+    }
+    return x->kind == N_OR && or_of_leaves(p, x->a, pl, u) && or_of_leaves(p, x->b, pl, u);
+}
+
+static int and_of_units(const expr_parser *p, int n, walk_plan *pl)
+{
+    const node *x = &p->v[n];
+
+    if (x->kind == N_AND)
+        return and_of_units(p, x->a, pl) && and_of_units(p, x->b, pl);
+    return or_of_leaves(p, n, pl, pl->nunits++);
+}
+
+/* 0 when EXPR is not a shape walked here (see the top of the file). */
+static int plan_walk(const char *expr, walk_plan *pl)
+{
+    expr_parser p;
+    int root, i;
+
+    memset(&p, 0, sizeof p);
+    p.s = expr;
+    root = parse_or(&p);
+    skip_blanks(&p);
+    if (p.bad || p.s[p.i] || p.nphrase == 0)
+        return 0;
+    memset(pl, 0, sizeof *pl);
+    pl->nphrase = p.nphrase;
+    for (i = 0; i < p.nphrase; i++)
+        pl->unit_of[i] = -2;
+    if (p.v[root].kind == N_NOT) {
+        if (!or_of_leaves(&p, p.v[root].b, pl, -1))
+            return 0;
+        root = p.v[root].a;
+    }
+    if (!and_of_units(&p, root, pl))
+        return 0;
+    for (i = 0; i < p.nphrase; i++)
+        if (pl->unit_of[i] == -2)
+            return 0;
+    return 1;
+}
+
+/* What the title signals ask of each phrase, as title_start() and
+ * title_cover() read it from OUT's LITERAL and GROUPS. 0 when title_start
+ * wants a phrase at token 64 or later of the title: the walk keeps only
+ * the first 64 tokens' instances. */
+static int plan_titles(const Fts5ExtensionApi *api, Fts5Context *fts, const pr_scored *out,
+                       walk_plan *pl)
+{
+    int p, pos = 0, len = out->groups ? (int)strlen(out->groups) : 0;
+
+    pl->start = __builtin_popcountll(out->literal) >= 2;
+    for (p = 0; p < pl->nphrase; p++) {
+        pl->start_at[p] = -1;
+        if (!pl->start || !(out->literal >> p & 1))
+            continue;
+        if (pos >= 64)
+            return 0;
+        pl->start_at[p] = pos;
+        pos += api->xPhraseSize(fts, p);
+    }
+    pl->want = 0;
+    for (p = 0; p < pl->nphrase; p++) {
+        pl->group_of[p] = p < len ? (out->groups[p] - 'A') & 63 : -1;
+        if (pl->group_of[p] >= 0)
+            pl->want |= (uint64_t)1 << pl->group_of[p];
+    }
+    pl->cover = __builtin_popcountll(pl->want) >= 2;
+    return 1;
+}
+
+/* ---- the walk ------------------------------------------------------------ */
+
+/* A row of a phrase: the weighted frequency of its instances, the row's
+ * length, and where the phrase stands in the title. */
+typedef struct walked_row {
+    sqlite3_int64 id;
+    double freq;
+    uint64_t title;      /* bit k: an instance at token k of the title */
+    int ntok;
+    int in_title;        /* some instance in the title */
+} walked_row;
+
+/* One phrase's rows, ascending (those of its unit that can still match;
+ * only ids for an exclusion). */
+typedef struct phrase_rows {
+    walked_row *v;
+    int n, cap;
+    sqlite3_int64 hits;  /* all its rows, recorded or not */
+} phrase_rows;
+
+typedef struct walk_state {
+    pr_searcher *s;
+    const double *w;
+    int nweight;
+    int keep_freq;          /* record frequencies (not for exclusions) */
+    const sqlite3_int64 *cand; /* NULL, or only rows in these (ascending) */
+    int ncand, at;
+    phrase_rows *out;
+    unsigned long seen;     /* rows walked, to look at the clock now and then */
+} walk_state;
+
+/* Room for one more row in R, or NULL out of memory. */
+static walked_row *rows_add(phrase_rows *r)
+{
+    if (r->n == r->cap) {
+        int cap = r->cap ? r->cap * 2 : 256;
+        walked_row *nv = realloc(r->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return NULL;
+        r->v = nv;
+        r->cap = cap;
+    }
+    return memset(&r->v[r->n++], 0, sizeof *r->v);
+}
+
+/* Is ID among the candidates? They and the rows come in ascending order. */
+static int wanted(walk_state *w, sqlite3_int64 id)
+{
+    if (!w->cand)
+        return 1;
+    while (w->at < w->ncand && w->cand[w->at] < id)
+        w->at++;
+    return w->at < w->ncand && w->cand[w->at] == id;
+}
+
+/* The row's instances of the walked phrase into ROW: the weighted
+ * frequency as pr_bm25 adds it (each instance's column weight, in order),
+ * and where it stands in the title. */
+static int read_instances(const Fts5ExtensionApi *api, Fts5Context *fts, const walk_state *w,
+                          walked_row *row)
+{
+    Fts5PhraseIter it;
+    int col, off, rc;
+    double f = 0.0;
+
+    rc = api->xPhraseFirst(fts, 0, &it, &col, &off);
+    for (; rc == SQLITE_OK && col >= 0; api->xPhraseNext(fts, &it, &col, &off)) {
+        f += col < w->nweight ? w->w[col] : 1.0;
+        if (col == PR_COL_TITLE) {
+            row->in_title = 1;
+            if (off >= 0 && off < 64)
+                row->title |= (uint64_t)1 << off;
+        }
+    }
+    row->freq = f;
+    return rc;
+}
+
+static int walk_row(const Fts5ExtensionApi *api, Fts5Context *fts, void *ctx)
+{
+    walk_state *w = ctx;
+    sqlite3_int64 id = api->xRowid(fts);
+    const search_docs *d = w->s ? w->s->docs : NULL;
+    walked_row *row;
+    int rc = SQLITE_OK;
+
+    w->out->hits++;
+    if ((++w->seen & 1023) == 0 && w->s && pr_searcher_over_budget(w->s))
+        return SQLITE_INTERRUPT;
+    if (!wanted(w, id))
+        return SQLITE_OK;
+    if (!(row = rows_add(w->out)))
+        return SQLITE_NOMEM;
+    row->id = id;
+    if (!w->keep_freq)
+        return SQLITE_OK;
+    row->ntok = d ? pr_docs_tokens(d, pr_docs_index(d, id)) : -1;
+    if (row->ntok < 0)
+        rc = api->xColumnSize(fts, -1, &row->ntok);
+    return rc == SQLITE_OK ? read_instances(api, fts, w, row) : rc;
+}
+
+/* The ids in both A and B (ascending) into OUT (room for min(na, nb)). */
+static int intersect(const sqlite3_int64 *a, int na, const sqlite3_int64 *b, int nb,
+                     sqlite3_int64 *out)
+{
+    int i = 0, j = 0, n = 0;
+
+    while (i < na && j < nb) {
+        if (a[i] < b[j])
+            i++;
+        else if (a[i] > b[j])
+            j++;
+        else {
+            out[n++] = a[i];
+            i++;
+            j++;
+        }
+    }
+    return n;
+}
+
+/* The ids of the phrases of unit U (or of the excluded ones, U = -1):
+ * their union, ascending, in a new array. NULL out of memory. */
+static sqlite3_int64 *unit_ids(const walk_plan *pl, const phrase_rows *r, int u, int *n)
+{
+    int total = 0, k = 0, i, j;
+    sqlite3_int64 *v;
+
+    for (i = 0; i < pl->nphrase; i++)
+        if (pl->unit_of[i] == u)
+            total += r[i].n;
+    if (!(v = malloc(((size_t)total + 1) * sizeof *v)))
+        return NULL;
+    for (i = 0; i < pl->nphrase; i++)
+        for (j = 0; pl->unit_of[i] == u && j < r[i].n; j++)
+            v[k++] = r[i].v[j].id;
+    if (k > 1) /* a few sorted runs: sort, then drop repeats */
+        qsort(v, (size_t)k, sizeof *v, pr_cmp_rowid);
+    for (i = 0, j = 0; i < k; i++)
+        if (j == 0 || v[j - 1] != v[i])
+            v[j++] = v[i];
+    *n = j;
+    return v;
+}
+
+/* Walk phrase I into R[I], keeping only the rows in CAND (NULL: all). */
+static int walk_phrase(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w, int i,
+                       phrase_rows *r, const sqlite3_int64 *cand, int ncand)
+{
+    w->out = &r[i];
+    w->cand = cand;
+    w->ncand = ncand;
+    w->at = 0;
+    return api->xQueryPhrase(fts, i, w, walk_row);
+}
+
+/* The rows of every unit and no exclusion, ascending, in *ROWS. */
+static int walk_all(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w,
+                    const walk_plan *pl, phrase_rows *r, sqlite3_int64 **rows, int *nrows)
+{
+    sqlite3_int64 *cand = NULL, *u;
+    int ncand = 0, nu, i, rc = SQLITE_OK;
+
+    for (int unit = 0; rc == SQLITE_OK && unit <= pl->nunits; unit++) {
+        int want = unit < pl->nunits ? unit : -1; /* the exclusions last */
+        w->keep_freq = want >= 0;
+        for (i = 0; rc == SQLITE_OK && i < pl->nphrase; i++)
+            if (pl->unit_of[i] == want)
+                rc = walk_phrase(api, fts, w, i, r, unit ? cand : NULL, ncand);
+        if (rc != SQLITE_OK || !(u = unit_ids(pl, r, want, &nu))) {
+            rc = rc != SQLITE_OK ? rc : SQLITE_NOMEM;
+            break;
+        }
+        if (unit == 0) {
+            cand = u;
+            ncand = nu;
+            continue;
+        }
+        if (want >= 0) {
+            ncand = intersect(cand, ncand, u, nu, cand);
+        } else { /* cand minus u */
+            int k = 0, j = 0;
+            for (i = 0; i < ncand; i++) {
+                while (j < nu && u[j] < cand[i])
+                    j++;
+                if (j == nu || u[j] != cand[i])
+                    cand[k++] = cand[i];
+            }
+            ncand = k;
+        }
+        free(u);
+    }
+    if (rc != SQLITE_OK) {
+        free(cand);
+        return rc;
+    }
+    *rows = cand;
+    *nrows = ncand;
+    return SQLITE_OK;
+}
+
+/* Row K of ROWS, scored as pr_bm25 does (for each phrase in order, the
+ * part of those whose rows hold it), with its title signals. AT: per
+ * phrase, where its rows were left (the rows come in ascending order). */
+static void score_row(const walk_plan *pl, const phrase_rows *r, const double *idf, double avgdl,
+                      sqlite3_int64 row, int *at, pr_scored_row *out)
+{
+    double score = 0.0;
+    uint64_t have = 0;
+    int start_ok = pl->start;
+
+    for (int i = 0; i < pl->nphrase; i++) {
+        const phrase_rows *p = &r[i];
+        int k, here;
+        if (pl->unit_of[i] < 0)
+            continue;
+        while (at[i] < p->n && p->v[at[i]].id < row)
+            at[i]++;
+        k = at[i];
+        here = k < p->n && p->v[k].id == row;
+        if (here)
+            score += pr_bm25_part(idf[i], p->v[k].freq, (double)p->v[k].ntok, avgdl);
+        if (pl->start_at[i] >= 0 && (!here || !(p->v[k].title >> pl->start_at[i] & 1)))
+            start_ok = 0;
+        if (here && p->v[k].in_title && pl->group_of[i] >= 0)
+            have |= (uint64_t)1 << pl->group_of[i];
+    }
+    out->id = row;
+    out->score = score;
+    out->title_start = start_ok;
+    out->title_cover = pl->cover && have == pl->want;
+}
+
+static int score_rows(const walk_plan *pl, const phrase_rows *r, const double *idf,
+                      double avgdl, const sqlite3_int64 *rows, int nrows, pr_scored *out)
+{
+    int at[W_MAX_PHRASES] = {0};
+
+    if (!(out->v = malloc(((size_t)nrows + 1) * sizeof *out->v)))
+        return SQLITE_NOMEM;
+    out->cap = nrows + 1;
+    for (int k = 0; k < nrows; k++)
+        score_row(pl, r, idf, avgdl, rows[k], at, &out->v[k]);
+    out->n = nrows;
+    return SQLITE_OK;
+}
+
+/* The weights and the expression from the function's arguments. */
+static const char *walk_args(int nval, sqlite3_value **vals, double *w, int *nweight)
+{
+    int i, last = nval - 1;
+
+    if (nval < 2 || sqlite3_value_type(vals[last]) != SQLITE_TEXT)
+        return NULL;
+    *nweight = last - 1 < W_MAX_PHRASES ? last - 1 : W_MAX_PHRASES;
+    for (i = 0; i < *nweight; i++)
+        w[i] = sqlite3_value_double(vals[1 + i]);
+    return (const char *)sqlite3_value_text(vals[last]);
+}
+
+static int walk_and_score(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w,
+                          const walk_plan *pl, const char *expr, pr_scored *out)
+{
+    phrase_rows r[W_MAX_PHRASES];
+    sqlite3_int64 nrow = 0, ntok = 0, hits[W_MAX_PHRASES], *rows = NULL;
+    double idf[W_MAX_PHRASES];
+    int i, n = 0, rc;
+
+    memset(r, 0, sizeof r);
+    rc = api->xRowCount(fts, &nrow);
+    if (rc == SQLITE_OK)
+        rc = api->xColumnTotalSize(fts, -1, &ntok);
+    if (rc == SQLITE_OK)
+        rc = walk_all(api, fts, w, pl, r, &rows, &n);
+    if (rc == SQLITE_OK) {
+        for (i = 0; i < pl->nphrase; i++) {
+            hits[i] = r[i].hits;
+            idf[i] = pr_bm25_idf(nrow, hits[i]);
+        }
+        if (w->s && w->s->docs)
+            pr_docs_phrase_hits_put(w->s->docs, expr, hits, pl->nphrase);
+        rc = score_rows(pl, r, idf, (double)ntok / (double)(nrow > 0 ? nrow : 1), rows, n, out);
+    }
+    for (i = 0; i < pl->nphrase; i++)
+        free(r[i].v);
+    free(rows);
+    return rc;
+}
+
+void pr_match_walk(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                   int nval, sqlite3_value **vals)
+{
+    pr_scored *out = nval > 0 ? sqlite3_value_pointer(vals[0], PR_SCORED_PTR) : NULL;
+    double weights[W_MAX_PHRASES];
+    walk_state w;
+    walk_plan pl;
+    const char *expr;
+    int rc;
+
+    memset(&w, 0, sizeof w);
+    expr = walk_args(nval, vals, weights, &w.nweight);
+    if (!out || out->handled || !expr || !plan_walk(expr, &pl) ||
+        pl.nphrase != api->xPhraseCount(fts) || !plan_titles(api, fts, out, &pl)) {
+        sqlite3_result_int(ctx, 0);
+        return;
+    }
+    w.s = api->xUserData(fts);
+    w.w = weights;
+    rc = walk_and_score(api, fts, &w, &pl, expr, out);
+    if (rc != SQLITE_OK) {
+        sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    out->handled = 1;
+    sqlite3_result_int(ctx, 1);
+}
