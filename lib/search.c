@@ -562,9 +562,11 @@ static void bind_all(sqlite3_stmt *st, const binds *b)
 
 /*
  * Rows of the query walked and scored in one call (pr_match_walk,
- * search_walk.c) instead of a statement step and a pr_bm25 call per row.
- * *HANDLED says whether it was done; when not (a shape it does not walk),
- * nothing was added.
+ * search_walk.c) instead of a statement step and a pr_bm25 call per row;
+ * a lone prefix, whose pages FTS5 merges anew for each cursor, row by row
+ * (pr_match_row keeps each row, then they are scored). *HANDLED
+ * says whether it was done; when not (a shape it does not walk), nothing
+ * was added.
  */
 static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const char *expr,
                                    const search_docs *d, const filters *fl, match_set *m,
@@ -573,21 +575,28 @@ static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const cha
     pr_search_status status = PR_SEARCH_OK;
     pr_scored sc = {0};
     sqlite3_stmt *st;
-    int rc, i;
+    int rc, i, by_rows;
 
     *handled = 0;
     sc.literal = q->literal_phrases;
     sc.groups = q->phrase_groups;
-    st = pr_searcher_stmt(s, "SELECT pr_match_walk(fts, ?1, ?2, ?3, ?4, ?5, ?6, ?7) FROM fts"
-                             " WHERE fts MATCH ?7 LIMIT 1", err);
+    by_rows = pr_walk_by_rows(expr);
+    st = pr_searcher_stmt(s, by_rows ? "SELECT pr_match_row(fts, ?1, ?2, ?3, ?4, ?5, ?6)"
+                                       " FROM fts WHERE fts MATCH ?7"
+                                     : "SELECT pr_match_walk(fts, ?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+                                       " FROM fts WHERE fts MATCH ?7 LIMIT 1",
+                          err);
     if (!st)
         return PR_SEARCH_ERROR;
     sqlite3_bind_pointer(st, 1, &sc, PR_SCORED_PTR, NULL);
     for (i = 0; i < PR_NCOLS; i++)
         sqlite3_bind_double(st, i + 2, s->cfg.weights[i]);
     sqlite3_bind_text(st, PR_NCOLS + 2, expr, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) /* no row at all */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && by_rows)
+        ; /* pr_match_row keeps each row */
+    if (rc == SQLITE_DONE && by_rows)
+        pr_scored_finish(&sc, s, expr);
+    else if (rc == SQLITE_DONE) /* no row at all */
         *handled = 1;
     else if (rc != SQLITE_ROW)
         status = pr_searcher_step_error(s, rc, err);

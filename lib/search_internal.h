@@ -108,9 +108,12 @@ double pr_bm25_part(double idf, double freq, double len, double avgdl);
 /* bm25's IDF of a phrase in HITS of NROW rows. */
 double pr_bm25_idf(sqlite3_int64 nrow, sqlite3_int64 hits);
 
-/* The auxiliary function pr_match_walk, for pr_rank_register. */
+/* The auxiliary functions pr_match_walk and pr_match_row, for
+ * pr_rank_register. */
 void pr_match_walk(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
                    int nval, sqlite3_value **vals);
+void pr_match_row(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                  int nval, sqlite3_value **vals);
 
 /*
  * The rows pr_match_walk(fts, PTR, W..., EXPR) scored (search_walk.c):
@@ -120,12 +123,18 @@ void pr_match_walk(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
  * every matching row from the phrases' own rows, scores them with
  * pr_bm25's arithmetic and sets HANDLED; else it leaves HANDLED 0 and the
  * caller runs the SQL. The caller frees V.
+ *
+ * For a lone prefix (pr_walk_by_rows), FTS5 merges the pages of every
+ * word the prefix starts when a cursor starts, and a walk would merge
+ * them twice: there pr_match_row(fts, PTR, W...) is called on every row
+ * instead (it keeps the row, returns NULL) and pr_scored_finish() scores.
  */
 #define PR_SCORED_PTR "pr_scored"
 typedef struct pr_scored_row {
     sqlite3_int64 id;    /* ascending */
     double score;        /* bm25, larger is better (pr_bm25 negated) */
     int title_start, title_cover; /* as title_start() and title_cover() */
+    int ntok;            /* scratch: the row's length */
 } pr_scored_row;
 
 typedef struct pr_scored {
@@ -136,7 +145,18 @@ typedef struct pr_scored {
     pr_scored_row *v;
     int n, cap;
     int handled;
+    /* pr_match_row's state */
+    int started, failed;
+    sqlite3_int64 nrow, ntok;   /* rows and tokens of the table */
+    double w[8];
+    int nweight;
 } pr_scored;
+
+/* Is EXPR a lone prefix, scored row by row (pr_match_row)? */
+int pr_walk_by_rows(const char *expr);
+/* Scores the rows pr_match_row collected; sets HANDLED unless it failed.
+ * S (may be NULL) remembers the phrase count of EXPR. */
+void pr_scored_finish(pr_scored *sc, pr_searcher *s, const char *expr);
 
 /* ---- search_docs.c ---- */
 

@@ -274,6 +274,7 @@ int pr_rank_register(sqlite3 *db, pr_searcher *s)
         return -1;
     if (api->xCreateFunction(api, "pr_bm25", s, pr_bm25, NULL) != SQLITE_OK ||
         api->xCreateFunction(api, "pr_match_walk", s, pr_match_walk, NULL) != SQLITE_OK ||
+        api->xCreateFunction(api, "pr_match_row", s, pr_match_row, NULL) != SQLITE_OK ||
         api->xCreateFunction(api, "title_start", NULL, title_pos, NULL) != SQLITE_OK)
         return -1;
     return api->xCreateFunction(api, "title_cover", NULL, title_cover, NULL) == SQLITE_OK ? 0

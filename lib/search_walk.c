@@ -116,7 +116,8 @@ static int parse_primary(expr_parser *p)
         p->bad = 1;
         return 0;
     }
-    if (p->s[p->i] == '*')
+    skip_blanks(p);
+    if (p->s[p->i] == '*') /* a prefix: query_parse writes "word" * */
         p->i++;
     return new_node(p, N_LEAF, p->nphrase++, 0);
 }
@@ -279,17 +280,29 @@ typedef struct walk_state {
     unsigned long seen;     /* rows walked, to look at the clock now and then */
 } walk_state;
 
+/* V (N used of *CAP items of SIZE bytes) with room for one more: V or a
+ * new block, *CAP updated; NULL out of memory (V is left as it was). */
+static void *room_for_one(void *v, int n, int *cap, size_t size)
+{
+    int nc;
+
+    if (n < *cap)
+        return v;
+    nc = *cap ? *cap * 2 : 256;
+    if (!(v = realloc(v, (size_t)nc * size)))
+        return NULL;
+    *cap = nc;
+    return v;
+}
+
 /* Room for one more row in R, or NULL out of memory. */
 static walked_row *rows_add(phrase_rows *r)
 {
-    if (r->n == r->cap) {
-        int cap = r->cap ? r->cap * 2 : 256;
-        walked_row *nv = realloc(r->v, (size_t)cap * sizeof *nv);
-        if (!nv)
-            return NULL;
-        r->v = nv;
-        r->cap = cap;
-    }
+    walked_row *v = room_for_one(r->v, r->n, &r->cap, sizeof *v);
+
+    if (!v)
+        return NULL;
+    r->v = v;
     return memset(&r->v[r->n++], 0, sizeof *r->v);
 }
 
@@ -564,4 +577,102 @@ void pr_match_walk(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
     }
     out->handled = 1;
     sqlite3_result_int(ctx, 1);
+}
+
+/* ---- a lone prefix, row by row ------------------------------------------- */
+
+int pr_walk_by_rows(const char *expr)
+{
+    walk_plan pl;
+    const char *end = strrchr(expr, '"');
+
+    if (!end || !plan_walk(expr, &pl) || pl.nphrase != 1)
+        return 0;
+    for (end++; *end == ' '; end++)
+        ;
+    return *end == '*';
+}
+
+static int scored_add(pr_scored *sc, sqlite3_int64 id, double freq, int ntok)
+{
+    pr_scored_row *v = room_for_one(sc->v, sc->n, &sc->cap, sizeof *v);
+
+    if (!v)
+        return SQLITE_NOMEM;
+    sc->v = v;
+    memset(&sc->v[sc->n], 0, sizeof *sc->v);
+    sc->v[sc->n].id = id;
+    sc->v[sc->n].score = freq; /* until pr_scored_finish */
+    sc->v[sc->n++].ntok = ntok;
+    return SQLITE_OK;
+}
+
+/* First call: the table's size and the weights. */
+static int scored_start(const Fts5ExtensionApi *api, Fts5Context *fts, pr_scored *sc, int nval,
+                        sqlite3_value **vals)
+{
+    int rc = api->xRowCount(fts, &sc->nrow);
+
+    if (rc == SQLITE_OK)
+        rc = api->xColumnTotalSize(fts, -1, &sc->ntok);
+    sc->nweight = nval - 1 < 8 ? nval - 1 : 8;
+    for (int i = 0; i < sc->nweight; i++)
+        sc->w[i] = sqlite3_value_double(vals[1 + i]);
+    sc->started = 1;
+    sc->failed = api->xPhraseCount(fts) != 1;
+    return rc;
+}
+
+void pr_match_row(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_context *ctx,
+                  int nval, sqlite3_value **vals)
+{
+    pr_scored *sc = nval > 0 ? sqlite3_value_pointer(vals[0], PR_SCORED_PTR) : NULL;
+    const search_docs *d;
+    pr_searcher *s = api->xUserData(fts);
+    walk_state w;
+    walked_row row;
+    int rc = SQLITE_OK;
+
+    sqlite3_result_null(ctx);
+    if (!sc)
+        return;
+    if (!sc->started)
+        rc = scored_start(api, fts, sc, nval, vals);
+    if (rc != SQLITE_OK || sc->failed) {
+        if (rc != SQLITE_OK)
+            sqlite3_result_error_code(ctx, rc);
+        return;
+    }
+    memset(&w, 0, sizeof w);
+    memset(&row, 0, sizeof row);
+    w.w = sc->w;
+    w.nweight = sc->nweight;
+    d = s ? s->docs : NULL;
+    row.ntok = d ? pr_docs_tokens(d, pr_docs_index(d, api->xRowid(fts))) : -1;
+    if (row.ntok < 0)
+        rc = api->xColumnSize(fts, -1, &row.ntok);
+    if (rc == SQLITE_OK)
+        rc = read_instances(api, fts, &w, &row);
+    if (rc == SQLITE_OK)
+        rc = scored_add(sc, api->xRowid(fts), row.freq, row.ntok);
+    if (rc != SQLITE_OK)
+        sqlite3_result_error_code(ctx, rc);
+}
+
+void pr_scored_finish(pr_scored *sc, pr_searcher *s, const char *expr)
+{
+    sqlite3_int64 hits = sc->n;
+    double idf, avgdl;
+
+    if (sc->failed)
+        return;
+    if (s && s->docs)
+        pr_docs_phrase_hits_put(s->docs, expr, &hits, 1);
+    idf = pr_bm25_idf(sc->nrow, hits);
+    avgdl = (double)sc->ntok / (double)(sc->nrow > 0 ? sc->nrow : 1);
+    for (int i = 0; i < sc->n; i++) {
+        pr_scored_row *r = &sc->v[i];
+        r->score = 0.0 + pr_bm25_part(idf, r->score, (double)r->ntok, avgdl);
+    }
+    sc->handled = 1;
 }
