@@ -13,13 +13,16 @@
  * scored with pr_bm25's own arithmetic, so the rows and their scores are
  * the ones the SQL would give, bit for bit.
  *
- * The shapes walked are those whose FTS5 frequencies are exactly "the
- * phrase occurs in the row": a phrase, an OR of phrases, an AND of
- * phrases and ORs of phrases, any of these NOT a phrase or an OR of
- * phrases. Deeper shapes (an AND inside an OR: an acronym's long form
- * typed as words) are left to the SQL: there FTS5 reports a phrase's
- * frequency only when the AND around it matches the row, which the lists
- * alone do not tell.
+ * FTS5 gives a phrase's instances in a row when the phrase's node sits on
+ * that row (sqlite3Fts5ExprPoslist): for a phrase under ORs and the
+ * top-level ANDs, when it occurs in the row; for a phrase under an AND
+ * that is itself under an OR (an acronym's long form typed as words:
+ * ((a AND b) OR "acronym")), only when that AND matches the row, since an
+ * AND's children all move to its next match together (and an exhausted
+ * AND marks them all exhausted). The walk does the same. Shapes walked: a
+ * tree of phrases, ANDs and ORs, maybe NOT a phrase or an OR of phrases;
+ * an AND under an OR only over single words (a phrase of several words
+ * can sit on a row it does not match). Others are left to the SQL.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -162,6 +165,10 @@ static int parse_or(expr_parser *p)
 typedef struct walk_plan {
     int unit_of[W_MAX_PHRASES];  /* per phrase: its unit, or -1 if excluded */
     int nunits, nphrase;
+    /* or a tree (an AND under an OR): units mean nothing then */
+    int tree, root;              /* root: the node of the match (not NOT) */
+    expr_parser ex;
+    int single[W_MAX_PHRASES];   /* must be one word (under such an AND) */
     /* the title signals (search_rank.c title_start, title_cover) */
     int start;                   /* title_start applies */
     int start_at[W_MAX_PHRASES]; /* its token in the title, -1: not asked */
@@ -191,30 +198,56 @@ static int and_of_units(const expr_parser *p, int n, walk_plan *pl)
     return or_of_leaves(p, n, pl, pl->nunits++);
 }
 
+/* Can node N (under an OR when UNDER_OR) be walked as a tree? Marks the
+ * phrases that must be single words, and puts every phrase in unit 0. */
+static int tree_ok(const expr_parser *p, int n, int under_or, int in_and_under_or,
+                   walk_plan *pl)
+{
+    const node *x = &p->v[n];
+
+    switch (x->kind) {
+    case N_LEAF:
+        pl->unit_of[x->a] = 0;
+        pl->single[x->a] = in_and_under_or;
+        return 1;
+    case N_OR:
+        return !in_and_under_or && tree_ok(p, x->a, 1, 0, pl) && tree_ok(p, x->b, 1, 0, pl);
+    case N_AND:
+        return tree_ok(p, x->a, under_or, under_or, pl) &&
+               tree_ok(p, x->b, under_or, under_or, pl);
+    default:
+        return 0;
+    }
+}
+
 /* 0 when EXPR is not a shape walked here (see the top of the file). */
 static int plan_walk(const char *expr, walk_plan *pl)
 {
-    expr_parser p;
+    expr_parser *p = &pl->ex;
     int root, i;
 
-    memset(&p, 0, sizeof p);
-    p.s = expr;
-    root = parse_or(&p);
-    skip_blanks(&p);
-    if (p.bad || p.s[p.i] || p.nphrase == 0)
-        return 0;
     memset(pl, 0, sizeof *pl);
-    pl->nphrase = p.nphrase;
-    for (i = 0; i < p.nphrase; i++)
-        pl->unit_of[i] = -2;
-    if (p.v[root].kind == N_NOT) {
-        if (!or_of_leaves(&p, p.v[root].b, pl, -1))
-            return 0;
-        root = p.v[root].a;
-    }
-    if (!and_of_units(&p, root, pl))
+    p->s = expr;
+    root = parse_or(p);
+    skip_blanks(p);
+    if (p->bad || p->s[p->i] || p->nphrase == 0)
         return 0;
-    for (i = 0; i < p.nphrase; i++)
+    pl->nphrase = p->nphrase;
+    for (i = 0; i < p->nphrase; i++)
+        pl->unit_of[i] = -2;
+    if (p->v[root].kind == N_NOT) {
+        if (!or_of_leaves(p, p->v[root].b, pl, -1))
+            return 0;
+        root = p->v[root].a;
+    }
+    pl->root = root;
+    if (!and_of_units(p, root, pl)) {
+        pl->nunits = 0;
+        pl->tree = 1;
+        if (!tree_ok(p, root, 0, 0, pl))
+            return 0;
+    }
+    for (i = 0; i < p->nphrase; i++)
         if (pl->unit_of[i] == -2)
             return 0;
     return 1;
@@ -246,6 +279,9 @@ static int plan_titles(const Fts5ExtensionApi *api, Fts5Context *fts, const pr_s
             pl->want |= (uint64_t)1 << pl->group_of[p];
     }
     pl->cover = __builtin_popcountll(pl->want) >= 2;
+    for (p = 0; p < pl->nphrase; p++)
+        if (pl->single[p] && api->xPhraseSize(fts, p) != 1)
+            return 0;
     return 1;
 }
 
@@ -383,6 +419,20 @@ static int intersect(const sqlite3_int64 *a, int na, const sqlite3_int64 *b, int
     return n;
 }
 
+/* A minus B (both ascending), in place; returns what is left of A. */
+static int subtract(sqlite3_int64 *a, int na, const sqlite3_int64 *b, int nb)
+{
+    int i, j = 0, k = 0;
+
+    for (i = 0; i < na; i++) {
+        while (j < nb && b[j] < a[i])
+            j++;
+        if (j == nb || b[j] != a[i])
+            a[k++] = a[i];
+    }
+    return k;
+}
+
 /* The ids of the phrases of unit U (or of the excluded ones, U = -1):
  * their union, ascending, in a new array. NULL out of memory. */
 static sqlite3_int64 *unit_ids(const walk_plan *pl, const phrase_rows *r, int u, int *n)
@@ -440,18 +490,10 @@ static int walk_all(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w
             ncand = nu;
             continue;
         }
-        if (want >= 0) {
+        if (want >= 0)
             ncand = intersect(cand, ncand, u, nu, cand);
-        } else { /* cand minus u */
-            int k = 0, j = 0;
-            for (i = 0; i < ncand; i++) {
-                while (j < nu && u[j] < cand[i])
-                    j++;
-                if (j == nu || u[j] != cand[i])
-                    cand[k++] = cand[i];
-            }
-            ncand = k;
-        }
+        else
+            ncand = subtract(cand, ncand, u, nu);
         free(u);
     }
     if (rc != SQLITE_OK) {
@@ -460,6 +502,123 @@ static int walk_all(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w
     }
     *rows = cand;
     *nrows = ncand;
+    return SQLITE_OK;
+}
+
+/* The rows of node N of the tree, ascending, in a new array (*NN of
+ * them); NULL out of memory. */
+static sqlite3_int64 *node_ids(const walk_plan *pl, const phrase_rows *r, int n, int *nn)
+{
+    const node *x = &pl->ex.v[n];
+    sqlite3_int64 *a, *b, *u;
+    int na, nb, i, j, k;
+
+    if (x->kind == N_LEAF) {
+        if (!(a = malloc(((size_t)r[x->a].n + 1) * sizeof *a)))
+            return NULL;
+        for (i = 0; i < r[x->a].n; i++)
+            a[i] = r[x->a].v[i].id;
+        *nn = r[x->a].n;
+        return a;
+    }
+    a = node_ids(pl, r, x->a, &na);
+    b = a ? node_ids(pl, r, x->b, &nb) : NULL;
+    if (!b) {
+        free(a);
+        return NULL;
+    }
+    if (x->kind == N_AND) {
+        *nn = intersect(a, na, b, nb, a);
+        free(b);
+        return a;
+    }
+    if (!(u = malloc(((size_t)na + (size_t)nb + 1) * sizeof *u))) { /* OR: merge */
+        free(a);
+        free(b);
+        return NULL;
+    }
+    for (i = 0, j = 0, k = 0; i < na || j < nb;)
+        u[k++] = j == nb || (i < na && a[i] < b[j]) ? a[i++]
+                 : i == na || b[j] < a[i]           ? b[j++]
+                                                    : (j++, a[i++]);
+    free(a);
+    free(b);
+    *nn = k;
+    return u;
+}
+
+/* Keep, of the rows of every phrase under node N, those in IDS. */
+static void keep_rows_in(const walk_plan *pl, phrase_rows *r, int n, const sqlite3_int64 *ids,
+                         int nids)
+{
+    const node *x = &pl->ex.v[n];
+    phrase_rows *p;
+    int i, j = 0, k = 0;
+
+    if (x->kind != N_LEAF) {
+        keep_rows_in(pl, r, x->a, ids, nids);
+        keep_rows_in(pl, r, x->b, ids, nids);
+        return;
+    }
+    p = &r[x->a];
+    for (i = 0; i < p->n; i++) {
+        while (j < nids && ids[j] < p->v[i].id)
+            j++;
+        if (j < nids && ids[j] == p->v[i].id)
+            p->v[k++] = p->v[i];
+    }
+    p->n = k;
+}
+
+/* Each phrase under an AND keeps only the rows where that AND matches:
+ * FTS5 gives its instances only there (see the top of the file). */
+static int keep_and_rows(const walk_plan *pl, phrase_rows *r, int n)
+{
+    const node *x = &pl->ex.v[n];
+    sqlite3_int64 *ids;
+    int nids;
+
+    if (x->kind == N_LEAF)
+        return SQLITE_OK;
+    if (x->kind == N_AND) {
+        if (!(ids = node_ids(pl, r, n, &nids)))
+            return SQLITE_NOMEM;
+        keep_rows_in(pl, r, n, ids, nids);
+        free(ids);
+    }
+    if (keep_and_rows(pl, r, x->a) != SQLITE_OK)
+        return SQLITE_NOMEM;
+    return keep_and_rows(pl, r, x->b);
+}
+
+/* The tree's rows minus the excluded ones, ascending, in *ROWS; each
+ * phrase left with the rows FTS5 would give its instances in. */
+static int walk_tree(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w,
+                     const walk_plan *pl, phrase_rows *r, sqlite3_int64 **rows, int *nrows)
+{
+    sqlite3_int64 *all, *ex;
+    int nall, nex, i, rc = SQLITE_OK;
+
+    for (i = 0; rc == SQLITE_OK && i < pl->nphrase; i++) {
+        w->keep_freq = pl->unit_of[i] >= 0;
+        rc = walk_phrase(api, fts, w, i, r, NULL, 0);
+    }
+    if (rc != SQLITE_OK)
+        return rc;
+    if (!(all = node_ids(pl, r, pl->root, &nall)))
+        return SQLITE_NOMEM;
+    if (!(ex = unit_ids(pl, r, -1, &nex))) {
+        free(all);
+        return SQLITE_NOMEM;
+    }
+    nall = subtract(all, nall, ex, nex);
+    free(ex);
+    if (keep_and_rows(pl, r, pl->root) != SQLITE_OK) {
+        free(all);
+        return SQLITE_NOMEM;
+    }
+    *rows = all;
+    *nrows = nall;
     return SQLITE_OK;
 }
 
@@ -535,7 +694,8 @@ static int walk_and_score(const Fts5ExtensionApi *api, Fts5Context *fts, walk_st
     if (rc == SQLITE_OK)
         rc = api->xColumnTotalSize(fts, -1, &ntok);
     if (rc == SQLITE_OK)
-        rc = walk_all(api, fts, w, pl, r, &rows, &n);
+        rc = pl->tree ? walk_tree(api, fts, w, pl, r, &rows, &n)
+                      : walk_all(api, fts, w, pl, r, &rows, &n);
     if (rc == SQLITE_OK) {
         for (i = 0; i < pl->nphrase; i++) {
             hits[i] = r[i].hits;

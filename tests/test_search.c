@@ -668,7 +668,8 @@ static void test_match_walk(const char *path)
         "cloud OR souveraineté", "cloud souveraineté", "talents numérique",
         "entrepreneurs interet general", "EIG", "EIG recrutement", "eig -hackathon",
         "(cloud OR hackathon) données", "cloud -webinaire", "franceconnect OR \"cloud au centre\"",
-        "données -ouvertes -hackathon", "réseaux chaleur", "hack*", "c*"};
+        "données -ouvertes -hackathon", "réseaux chaleur", "hack*", "c*",
+        "direction interministerielle numerique", "DINUM", "direction"};
     pr_search_config cfg;
     pr_search_request req;
     pr_searcher *sql;
