@@ -138,7 +138,10 @@ static const char schema_v3[] =
     "CREATE INDEX documents_groups ON documents(id, simhash, title);"
     /* Measured on 10k pages: merging 16 segments at a time instead of 4
      * costs the writer ~18% less, and leaves fewer segments than one per
-     * page statement did (10 against 14). */
+     * page statement did (10 against 14). 10k pages make 10 segments, so
+     * nothing merges there; from 16 batches on, merging rewrites the term
+     * lists once, +35% on the FTS5 part of a 100k run
+     * (docs/index-scaling.md). */
     "INSERT INTO fts(fts, rank) VALUES ('automerge', 16);"
     "INSERT INTO fts(fts, rank) VALUES ('crisismerge', 64);"
     "PRAGMA user_version = 3;";
