@@ -35,9 +35,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
 
 #include "document.h"
 #include "fr_tokenizer.h"
@@ -864,12 +868,38 @@ static int may_claim(const parse_queue *q)
             q->claimed_bytes - q->consumed_bytes + q->files[q->next]->size <= AHEAD_BYTES);
 }
 
+/*
+ * The writer is the bottleneck of a large run (one thread for SQLite),
+ * and a parser is runnable whenever the window lets it run ahead: with
+ * as many parsers as cores, the scheduler gave the writer a share of a
+ * core only. A lower priority for the parsers (Linux: nice is per thread)
+ * lets the writer keep a core while they use what it leaves. Best effort:
+ * a parser that cannot lower its priority runs as before.
+ */
+#define PARSER_NICE 5
+
+static void lower_parser_priority(void)
+{
+#ifdef __linux__
+    id_t tid = (id_t)syscall(SYS_gettid);
+    int nice;
+
+    errno = 0;
+    nice = getpriority(PRIO_PROCESS, tid);
+    if (nice == -1 && errno != 0)
+        return;
+    /* relative to the run's own: a run started with nice 10 stays below */
+    setpriority(PRIO_PROCESS, tid, nice + PARSER_NICE < 19 ? nice + PARSER_NICE : 19);
+#endif
+}
+
 static void *parse_worker(void *arg)
 {
     parse_queue *q = ((worker_arg *)arg)->q;
     parser *ps = &((worker_arg *)arg)->ps;
     size_t i;
 
+    lower_parser_priority();
     pthread_mutex_lock(&q->lock);
     for (;;) {
         while (!q->stop && q->next < q->n && !may_claim(q))
