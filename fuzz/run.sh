@@ -108,6 +108,6 @@ done
 wait
 for r in "${results[@]}"; do
     cat "$r"
-    grep -q '^fuzz .*: no finding$' "$r" || found=1
+    grep -q '^fuzz .*, no finding$' "$r" || found=1
 done
 exit "$found"
