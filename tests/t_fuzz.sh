@@ -43,6 +43,7 @@ ok "fuzz harnesses build"
 # run.sh prints one line per replay and per fuzz run ("replay NAME: ...",
 # "fuzz NAME: ..."), details indented below a finding.
 FUZZ_OUT=$out FUZZ_PARALLEL=2 bash "$fuzz/run.sh" "$secs" >"$T_TMP/run.log" 2>&1
+run_status=$?
 report() { # report KIND: one TAP line per "KIND NAME:" line of the run
     local line name rest details
     while IFS= read -r line; do
@@ -59,6 +60,12 @@ report() { # report KIND: one TAP line per "KIND NAME:" line of the run
 }
 report replay
 report fuzz
+# its exit status says the same as its lines (what a long run is judged by)
+if grep -qE '^(replay|fuzz) [a-z]+: .*FINDING' "$T_TMP/run.log"; then
+    check_eq "fuzz/run.sh exits 1 on a finding" "$run_status" 1
+else
+    check_eq "fuzz/run.sh exits 0 when nothing was found" "$run_status" 0
+fi
 if ! grep -qE '^(replay|fuzz) ' "$T_TMP/run.log"; then
     not_ok "fuzz/run.sh ran the harnesses"
     diag_lines "$(tail -15 "$T_TMP/run.log")"
