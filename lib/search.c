@@ -372,7 +372,7 @@ static void match_set_free(match_set *m)
     memset(m, 0, sizeof *m);
 }
 
-int pr_cmp_rowid(const void *pa, const void *pb)
+static int cmp_id(const void *pa, const void *pb)
 {
     sqlite3_int64 a = *(const sqlite3_int64 *)pa, b = *(const sqlite3_int64 *)pb;
 
@@ -696,7 +696,7 @@ static pr_search_status excluded_ids(pr_searcher *s, const char *exclude, sqlite
         return pr_searcher_step_error(s, rc, err);
     }
     if (!sorted)
-        qsort(v, (size_t)*n, sizeof *v, pr_cmp_rowid);
+        qsort(v, (size_t)*n, sizeof *v, cmp_id);
     *out = v;
     return PR_SEARCH_OK;
 }
@@ -714,7 +714,7 @@ static pr_search_status filter_rows(pr_searcher *s, const pr_query *q, const sea
         return st;
     for (int i = 0; i < pr_docs_count(d) && st == PR_SEARCH_OK; i++) {
         sqlite3_int64 id = pr_docs_id(d, i);
-        if (!passes(d, i, fl) || (nex && bsearch(&id, ex, (size_t)nex, sizeof *ex, pr_cmp_rowid)))
+        if (!passes(d, i, fl) || (nex && bsearch(&id, ex, (size_t)nex, sizeof *ex, cmp_id)))
             continue;
         if (push_row(m, d, id, 0.0, 0, 0) != 0) {
             pr_error_set(err, 0, 0, "out of memory");

@@ -1,7 +1,9 @@
 /*
  * search_docs.c - the searcher's in-memory table of what ranking, folding
  * and facets need of every page (see search_internal.h): its date, its
- * duplicate group and its facet values.
+ * duplicate group, its length and its facet values; and, for the same
+ * index version, how many pages each phrase of a query matched (bm25's
+ * IDF, remembered by pr_docs_phrase_hits_put).
  *
  * A broad query matches tens of thousands of pages. Reading those facts
  * from SQL costs a b-tree descent or two per page and per fact (the date

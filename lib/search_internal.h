@@ -62,8 +62,6 @@ void pr_searcher_budget_stop(pr_searcher *s);
  * handler cannot stop it: such work asks this now and then. */
 int pr_searcher_over_budget(pr_searcher *s);
 
-/* qsort comparator of sqlite3_int64 rowids, ascending. */
-int pr_cmp_rowid(const void *a, const void *b);
 
 /* Status for a failed sqlite3_step(): TIMEOUT when the budget ran out,
  * else ERROR; ERR gets the message. */

@@ -8,6 +8,8 @@
  *                             key of the remembered phrase counts;
  *   pr_match_walk(fts, PTR, W..., EXPR)  every matching row and its
  *                             pr_bm25 score in one call (search_walk.c);
+ *   pr_match_row(fts, PTR, W...)  keeps the row for the same scores, for
+ *                             a lone prefix (search_walk.c);
  *   title_start(fts, MASK)    the title starts with the words as typed;
  *   title_cover(fts, GROUPS)  the title holds every part of the query.
  *

@@ -433,27 +433,59 @@ static int subtract(sqlite3_int64 *a, int na, const sqlite3_int64 *b, int nb)
     return k;
 }
 
+/* The ids of P's rows, ascending, in a new array; NULL out of memory. */
+static sqlite3_int64 *leaf_ids(const phrase_rows *p, int *n)
+{
+    sqlite3_int64 *v = malloc(((size_t)p->n + 1) * sizeof *v);
+
+    if (!v)
+        return NULL;
+    for (int i = 0; i < p->n; i++)
+        v[i] = p->v[i].id;
+    *n = p->n;
+    return v;
+}
+
+/* The ids in A or B (ascending, both freed) in a new array of *N; NULL
+ * out of memory. */
+static sqlite3_int64 *union_ids(sqlite3_int64 *a, int na, sqlite3_int64 *b, int nb, int *n)
+{
+    sqlite3_int64 *u = malloc(((size_t)na + (size_t)nb + 1) * sizeof *u);
+    int i = 0, j = 0, k = 0;
+
+    while (u && (i < na || j < nb)) {
+        if (j == nb || (i < na && a[i] < b[j]))
+            u[k++] = a[i++];
+        else if (i == na || b[j] < a[i])
+            u[k++] = b[j++];
+        else { /* in both */
+            u[k++] = a[i++];
+            j++;
+        }
+    }
+    free(a);
+    free(b);
+    *n = k;
+    return u;
+}
+
 /* The ids of the phrases of unit U (or of the excluded ones, U = -1):
  * their union, ascending, in a new array. NULL out of memory. */
 static sqlite3_int64 *unit_ids(const walk_plan *pl, const phrase_rows *r, int u, int *n)
 {
-    int total = 0, k = 0, i, j;
-    sqlite3_int64 *v;
+    sqlite3_int64 *v = malloc(sizeof *v), *p;
+    int np;
 
-    for (i = 0; i < pl->nphrase; i++)
-        if (pl->unit_of[i] == u)
-            total += r[i].n;
-    if (!(v = malloc(((size_t)total + 1) * sizeof *v)))
-        return NULL;
-    for (i = 0; i < pl->nphrase; i++)
-        for (j = 0; pl->unit_of[i] == u && j < r[i].n; j++)
-            v[k++] = r[i].v[j].id;
-    if (k > 1) /* a few sorted runs: sort, then drop repeats */
-        qsort(v, (size_t)k, sizeof *v, pr_cmp_rowid);
-    for (i = 0, j = 0; i < k; i++)
-        if (j == 0 || v[j - 1] != v[i])
-            v[j++] = v[i];
-    *n = j;
+    *n = 0;
+    for (int i = 0; v && i < pl->nphrase; i++) {
+        if (pl->unit_of[i] != u)
+            continue;
+        if (!(p = leaf_ids(&r[i], &np))) {
+            free(v);
+            return NULL;
+        }
+        v = union_ids(v, *n, p, np, n);
+    }
     return v;
 }
 
@@ -510,41 +542,22 @@ static int walk_all(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *w
 static sqlite3_int64 *node_ids(const walk_plan *pl, const phrase_rows *r, int n, int *nn)
 {
     const node *x = &pl->ex.v[n];
-    sqlite3_int64 *a, *b, *u;
-    int na, nb, i, j, k;
+    sqlite3_int64 *a, *b;
+    int na, nb;
 
-    if (x->kind == N_LEAF) {
-        if (!(a = malloc(((size_t)r[x->a].n + 1) * sizeof *a)))
-            return NULL;
-        for (i = 0; i < r[x->a].n; i++)
-            a[i] = r[x->a].v[i].id;
-        *nn = r[x->a].n;
-        return a;
-    }
+    if (x->kind == N_LEAF)
+        return leaf_ids(&r[x->a], nn);
     a = node_ids(pl, r, x->a, &na);
     b = a ? node_ids(pl, r, x->b, &nb) : NULL;
     if (!b) {
         free(a);
         return NULL;
     }
-    if (x->kind == N_AND) {
-        *nn = intersect(a, na, b, nb, a);
-        free(b);
-        return a;
-    }
-    if (!(u = malloc(((size_t)na + (size_t)nb + 1) * sizeof *u))) { /* OR: merge */
-        free(a);
-        free(b);
-        return NULL;
-    }
-    for (i = 0, j = 0, k = 0; i < na || j < nb;)
-        u[k++] = j == nb || (i < na && a[i] < b[j]) ? a[i++]
-                 : i == na || b[j] < a[i]           ? b[j++]
-                                                    : (j++, a[i++]);
-    free(a);
+    if (x->kind == N_OR)
+        return union_ids(a, na, b, nb, nn);
+    *nn = intersect(a, na, b, nb, a);
     free(b);
-    *nn = k;
-    return u;
+    return a;
 }
 
 /* Keep, of the rows of every phrase under node N, those in IDS. */
