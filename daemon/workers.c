@@ -7,6 +7,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 
 #include "response.h"
@@ -155,6 +158,12 @@ static void run_job(struct worker *w, pr_job *j, int queue_timeout_ms)
         /* Idle workers take the stats jobs: load a changed index's
          * vocabulary and page table here, not in the next search. */
         pr_searcher_warm(w->searcher);
+#ifdef __GLIBC__
+        /* and hand back what a burst left free in malloc's arenas (one
+         * per worker thread): the daemon's memory at rest is what it
+         * uses, not its high-water mark (tests/t_abuse.sh, at rest) */
+        malloc_trim(0);
+#endif
         j->status = 200;
         return;
     }

@@ -42,10 +42,13 @@ struct search_docs {
     pr_docs_form *forms;     /* in (kind, folded) runs */
     int ngroups;             /* groups are numbered 0 .. ngroups-1 */
     strmap phrase_hits;      /* FTS5 expression -> pages each phrase matches */
+    size_t phrase_hits_bytes;
 };
 
-/* Bound on the remembered expressions: past it, start again. */
-#define PHRASE_HITS_MAX 4096
+/* Bound on the memory of the remembered expressions, per searcher (one
+ * per daemon worker): past it, start again. In bytes, not entries: a
+ * flood of unique 1 KiB queries must not hold megabytes per worker. */
+#define PHRASE_HITS_BYTES (256 * 1024)
 
 void pr_docs_free(search_docs *d)
 {
@@ -438,15 +441,20 @@ const sqlite3_int64 *pr_docs_phrase_hits(const search_docs *d, const char *expr,
 void pr_docs_phrase_hits_put(search_docs *d, const char *expr, const sqlite3_int64 *hits,
                              int nphrase)
 {
+    /* the key, the counts, and about what malloc and the slot add */
+    size_t cost = strlen(expr) + (size_t)nphrase * sizeof *hits + 64;
     sqlite3_int64 *copy;
     strmap_entry *e;
     int added = 0;
 
-    if (nphrase <= 0 || !(copy = malloc((size_t)nphrase * sizeof *copy)))
+    if (nphrase <= 0 || cost > PHRASE_HITS_BYTES / 16 ||
+        !(copy = malloc((size_t)nphrase * sizeof *copy)))
         return;
     memcpy(copy, hits, (size_t)nphrase * sizeof *copy);
-    if (d->phrase_hits.len >= PHRASE_HITS_MAX)
+    if (d->phrase_hits_bytes + cost > PHRASE_HITS_BYTES) {
         strmap_clear(&d->phrase_hits);
+        d->phrase_hits_bytes = 0;
+    }
     if (!(e = strmap_put(&d->phrase_hits, expr, strlen(expr), &added))) {
         free(copy);
         return;
@@ -454,4 +462,6 @@ void pr_docs_phrase_hits_put(search_docs *d, const char *expr, const sqlite3_int
     free(e->aux);
     e->aux = (char *)copy;
     e->n = nphrase;
+    if (added)
+        d->phrase_hits_bytes += cost;
 }
