@@ -561,25 +561,27 @@ static void bind_all(sqlite3_stmt *st, const binds *b)
 }
 
 /*
- * Rows of the query walked and scored in one call (pr_match_walk,
+ * Every page matching EXPR, walked and scored in one call (pr_match_walk,
  * search_walk.c) instead of a statement step and a pr_bm25 call per row;
  * a lone prefix, whose pages FTS5 merges anew for each cursor, row by row
- * (pr_match_row keeps each row, then they are scored). *HANDLED
- * says whether it was done; when not (a shape it does not walk), nothing
- * was added.
+ * (pr_match_row keeps each row, then they are scored). LITERAL and GROUPS
+ * are what title_start() and title_cover() are given (0 and NULL when
+ * only bm25 is wanted). Fills SC (ascending ids; the caller frees
+ * SC->v) and sets *HANDLED when done; when not (a shape it does not
+ * walk), SC is empty and the caller runs the SQL.
  */
-static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const char *expr,
-                                   const search_docs *d, const filters *fl, match_set *m,
-                                   int *handled, pr_error *err)
+static pr_search_status walk_scored(pr_searcher *s, const char *expr, unsigned long long literal,
+                                    const char *groups, pr_scored *sc, int *handled,
+                                    pr_error *err)
 {
     pr_search_status status = PR_SEARCH_OK;
-    pr_scored sc = {0};
     sqlite3_stmt *st;
     int rc, i, by_rows;
 
+    memset(sc, 0, sizeof *sc);
     *handled = 0;
-    sc.literal = q->literal_phrases;
-    sc.groups = q->phrase_groups;
+    sc->literal = literal;
+    sc->groups = groups;
     by_rows = pr_walk_by_rows(expr);
     st = pr_searcher_stmt(s, by_rows ? "SELECT pr_match_row(fts, ?1, ?2, ?3, ?4, ?5, ?6)"
                                        " FROM fts WHERE fts MATCH ?7"
@@ -588,22 +590,40 @@ static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const cha
                           err);
     if (!st)
         return PR_SEARCH_ERROR;
-    sqlite3_bind_pointer(st, 1, &sc, PR_SCORED_PTR, NULL);
+    sqlite3_bind_pointer(st, 1, sc, PR_SCORED_PTR, NULL);
     for (i = 0; i < PR_NCOLS; i++)
         sqlite3_bind_double(st, i + 2, s->cfg.weights[i]);
     sqlite3_bind_text(st, PR_NCOLS + 2, expr, -1, SQLITE_STATIC);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && by_rows)
         ; /* pr_match_row keeps each row */
     if (rc == SQLITE_DONE && by_rows)
-        pr_scored_finish(&sc, s, expr);
+        pr_scored_finish(sc, s, expr);
     else if (rc == SQLITE_DONE) /* no row at all */
         *handled = 1;
     else if (rc != SQLITE_ROW)
         status = pr_searcher_step_error(s, rc, err);
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
-    if (status == PR_SEARCH_OK && sc.handled)
+    if (status == PR_SEARCH_OK && sc->handled)
         *handled = 1;
+    if (!*handled) {
+        free(sc->v);
+        sc->v = NULL;
+        sc->n = 0;
+    }
+    return status;
+}
+
+/* walk_scored() for the query: the walked rows that pass FL go to M. */
+static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const char *expr,
+                                   const search_docs *d, const filters *fl, match_set *m,
+                                   int *handled, pr_error *err)
+{
+    pr_scored sc;
+    pr_search_status status =
+        walk_scored(s, expr, q->literal_phrases, q->phrase_groups, &sc, handled, err);
+    int i;
+
     for (i = 0; *handled && i < sc.n && status == PR_SEARCH_OK; i++) {
         if (passes(d, pr_docs_index(d, sc.v[i].id), fl) &&
             push_row(m, d, sc.v[i].id, sc.v[i].score, sc.v[i].title_start,
@@ -777,29 +797,21 @@ static pr_search_status collect_matches(pr_searcher *s, const pr_query *q, match
  * get theirs multiplied by cfg.expansion_factor: a little below literal
  * matches. Failures only mean no adjustment.
  */
-typedef struct lit_row {
-    sqlite3_int64 id;
-    double bm25;
-} lit_row;
-
-static int cmp_lit(const void *pa, const void *pb)
+static int cmp_scored(const void *pa, const void *pb)
 {
-    const lit_row *a = pa, *b = pb;
+    const pr_scored_row *a = pa, *b = pb;
 
     return a->id < b->id ? -1 : a->id > b->id;
 }
 
-static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
+/* The literal query's pages and bm25 through SQL, one pr_bm25 call per
+ * row (when the walk is off or does not take the expression). */
+static void sql_scored(pr_searcher *s, const char *literal, pr_scored *sc)
 {
-    lit_row *lit = NULL, key, *found;
-    size_t n = 0, cap = 0;
-    int sorted = 1;
+    int sorted = 1, i;
     sqlite3_stmt *st;
     pr_error err;
-    int i;
 
-    if (!q->literal || m->n == 0)
-        return;
     /* FTS5 returns rowids in ascending order; an ORDER BY here cost a
      * sort of every row. */
     st = pr_searcher_stmt(
@@ -808,29 +820,42 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
         return;
     for (i = 0; i < PR_NCOLS; i++)
         sqlite3_bind_double(st, i + 1, s->cfg.weights[i]);
-    sqlite3_bind_text(st, PR_NCOLS + 1, q->literal, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, PR_NCOLS + 1, literal, -1, SQLITE_STATIC);
     while (sqlite3_step(st) == SQLITE_ROW) {
-        if (n == cap) {
-            lit_row *nv = realloc(lit, (cap = cap ? cap * 2 : 256) * sizeof *nv);
-            if (!nv)
-                break;
-            lit = nv;
-        }
-        lit[n].id = sqlite3_column_int64(st, 0);
-        lit[n].bm25 = sqlite3_column_double(st, 1);
-        sorted = sorted && (n == 0 || lit[n - 1].id < lit[n].id);
-        n++;
+        pr_scored_row *v = pr_room_for_one(sc->v, sc->n, &sc->cap, sizeof *v);
+        if (!v)
+            break;
+        sc->v = v;
+        v[sc->n].id = sqlite3_column_int64(st, 0);
+        v[sc->n].score = sqlite3_column_double(st, 1);
+        sorted = sorted && (sc->n == 0 || v[sc->n - 1].id < v[sc->n].id);
+        sc->n++;
     }
     sqlite3_reset(st);
     if (!sorted)
-        qsort(lit, n, sizeof *lit, cmp_lit);
+        qsort(sc->v, (size_t)sc->n, sizeof *sc->v, cmp_scored);
+}
+
+static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
+{
+    pr_scored lit = {0};
+    pr_scored_row key, *found;
+    pr_error err;
+    int i, handled = 0;
+
+    if (!q->literal || m->n == 0)
+        return;
+    if (s->cfg.match_walk && walk_scored(s, q->literal, 0, NULL, &lit, &handled, &err) != PR_SEARCH_OK)
+        return;
+    if (!handled)
+        sql_scored(s, q->literal, &lit);
     for (i = 0; i < m->n; i++) {
         key.id = m->v[i].id;
-        found = n ? bsearch(&key, lit, n, sizeof *lit, cmp_lit) : NULL;
+        found = lit.n ? bsearch(&key, lit.v, (size_t)lit.n, sizeof *lit.v, cmp_scored) : NULL;
         double via = m->v[i].bm25 * s->cfg.expansion_factor; /* found only so */
-        m->v[i].bm25 = found ? found->bm25 : via;
+        m->v[i].bm25 = found ? found->score : via;
     }
-    free(lit);
+    free(lit.v);
 }
 
 /* ---- step 3: order -------------------------------------------------------- */

@@ -150,6 +150,11 @@ typedef struct pr_scored {
     int nweight;
 } pr_scored;
 
+/* V (N used of *CAP items of SIZE bytes) with room for one more: V or a
+ * new block, *CAP updated (doubling, 256 first); NULL out of memory (V is
+ * left as it was, still owned by the caller). */
+void *pr_room_for_one(void *v, int n, int *cap, size_t size);
+
 /* Is EXPR a lone prefix, scored row by row (pr_match_row)? */
 int pr_walk_by_rows(const char *expr);
 /* Scores the rows pr_match_row collected; sets HANDLED unless it failed.

@@ -318,7 +318,7 @@ typedef struct walk_state {
 
 /* V (N used of *CAP items of SIZE bytes) with room for one more: V or a
  * new block, *CAP updated; NULL out of memory (V is left as it was). */
-static void *room_for_one(void *v, int n, int *cap, size_t size)
+void *pr_room_for_one(void *v, int n, int *cap, size_t size)
 {
     int nc;
 
@@ -334,7 +334,7 @@ static void *room_for_one(void *v, int n, int *cap, size_t size)
 /* Room for one more row in R, or NULL out of memory. */
 static walked_row *rows_add(phrase_rows *r)
 {
-    walked_row *v = room_for_one(r->v, r->n, &r->cap, sizeof *v);
+    walked_row *v = pr_room_for_one(r->v, r->n, &r->cap, sizeof *v);
 
     if (!v)
         return NULL;
@@ -768,7 +768,7 @@ int pr_walk_by_rows(const char *expr)
 
 static int scored_add(pr_scored *sc, sqlite3_int64 id, double freq, int ntok)
 {
-    pr_scored_row *v = room_for_one(sc->v, sc->n, &sc->cap, sizeof *v);
+    pr_scored_row *v = pr_room_for_one(sc->v, sc->n, &sc->cap, sizeof *v);
 
     if (!v)
         return SQLITE_NOMEM;
