@@ -176,18 +176,25 @@ static int root_of(int *parent, int i)
     return i;
 }
 
+static void unite(int *parent, int i, int j)
+{
+    int a = root_of(parent, i), b = root_of(parent, j);
+
+    parent[a > b ? a : b] = a < b ? a : b;
+}
+
 static void test_regroup(void)
 {
     enum { N = 3000 };
     static uint64_t h[N];
-    static int has[N], parent[N], title[N];
+    static int has[N], parent[N], title[N], lead[N];
     sqlite3 *db;
     sqlite3_stmt *st;
     pr_error err;
     uint64_t rnd = 42;
     char want[N * 24], got[N * 24];
     size_t wl = 0, gl = 0;
-    int i, j, ok = 1;
+    int i, j, nlead, ok = 1;
 
     CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
     sqlite3_exec(db, "CREATE TABLE documents(id INTEGER PRIMARY KEY, simhash INTEGER, title TEXT);"
@@ -217,17 +224,32 @@ static void test_regroup(void)
     pr_error_clear(&err);
     CHECK(pr_derived_regroup(db, &err) == 0);
 
-    /* Every pair: near fingerprints or the same title; a group is named by
-     * its smallest page. */
+    /* The same title joins; in page order, a page within 7 bits of an
+     * earlier leader joins the nearest (the smaller among equals), else
+     * leads; a group is named by its smallest page. */
     for (i = 0; i < N; i++)
         parent[i] = i;
     for (i = 0; i < N; i++)
         for (j = i + 1; j < N; j++)
-            if ((has[i] && has[j] && __builtin_popcountll(h[i] ^ h[j]) <= PR_SIMHASH_MAX_BITS) ||
-                title[i] == title[j]) {
-                int a = root_of(parent, i), b = root_of(parent, j);
-                parent[a > b ? a : b] = a < b ? a : b;
+            if (title[i] == title[j])
+                unite(parent, i, j);
+    nlead = 0;
+    for (i = 0; i < N; i++) {
+        int best = -1, bestd = PR_SIMHASH_MAX_BITS + 1;
+        if (!has[i])
+            continue;
+        for (j = 0; j < nlead; j++) {
+            int d = __builtin_popcountll(h[i] ^ h[lead[j]]);
+            if (d < bestd) { /* leaders ascend: the smaller among equals */
+                best = lead[j];
+                bestd = d;
             }
+        }
+        if (best >= 0)
+            unite(parent, i, best);
+        else
+            lead[nlead++] = i;
+    }
     for (i = 0; i < N; i++) {
         int r = root_of(parent, i), alone = 1;
         for (j = 0; j < N && alone; j++)
@@ -245,6 +267,46 @@ static void test_regroup(void)
     sqlite3_close(db);
 }
 
+/* Near pages do not chain: B is 5 bits from A, C 5 from B and 10 from A:
+ * A and B are one page twice, C is another page. */
+static void test_regroup_no_chain(void)
+{
+    const uint64_t a = 0x0123456789abcdefULL;
+    const uint64_t b = a ^ (1ULL << 0 | 1ULL << 16 | 1ULL << 32 | 1ULL << 48 | 1ULL << 1);
+    const uint64_t c = b ^ (1ULL << 2 | 1ULL << 17 | 1ULL << 33 | 1ULL << 49 | 1ULL << 3);
+    const uint64_t h[] = {a, b, c};
+    char got[64] = "";
+    size_t gl = 0;
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    pr_error err;
+    int i;
+
+    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+    sqlite3_exec(db, "CREATE TABLE documents(id INTEGER PRIMARY KEY, simhash INTEGER, title TEXT);"
+                     "CREATE TABLE doc_dups(doc_id INTEGER, grp INTEGER)", NULL, NULL, NULL);
+    sqlite3_prepare_v2(db, "INSERT INTO documents VALUES (?, ?, ?)", -1, &st, NULL);
+    for (i = 0; i < 3; i++) {
+        char t[16];
+        snprintf(t, sizeof t, "Titre %d", i);
+        sqlite3_bind_int64(st, 1, i + 1);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)h[i]);
+        sqlite3_bind_text(st, 3, t, -1, SQLITE_TRANSIENT);
+        CHECK(sqlite3_step(st) == SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    pr_error_clear(&err);
+    CHECK(pr_derived_regroup(db, &err) == 0);
+    sqlite3_prepare_v2(db, "SELECT doc_id, grp FROM doc_dups ORDER BY doc_id", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW)
+        gl += (size_t)snprintf(got + gl, sizeof got - gl, "%lld:%lld ",
+                               sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
+    sqlite3_finalize(st);
+    CHECK_STR(got, "1:1 2:1 ");
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     test_words();
@@ -252,5 +314,6 @@ int main(void)
     test_simhash();
     test_strmap();
     test_regroup();
+    test_regroup_no_chain();
     return unit_done();
 }
