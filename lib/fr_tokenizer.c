@@ -21,7 +21,8 @@
  * The mark keeps surface forms out of the stem space, so exact queries never
  * match them. A prefix token P gives P (stems starting with P), ~P (surfaces
  * starting with P) and the stems of P, all colocated: FTS5 applies a
- * prefix query's '*' to each colocated alternative.
+ * prefix query's '*' to each colocated alternative. A form that starts
+ * with another one is left out (emit_prefix).
  *
  * Speed: most of the cost is normalisation and stemming, and French text is
  * Zipfian, so a bounded cache maps a unit's raw bytes to its forms. No
@@ -843,6 +844,39 @@ static int same(const char *x, int xlen, const char *y, int ylen)
     return xlen == ylen && memcmp(x, y, (size_t)xlen) == 0;
 }
 
+/* Does X start with Y (Y no longer than X)? */
+static int starts_with(const char *x, int xlen, const char *y, int ylen)
+{
+    return ylen <= xlen && memcmp(x, y, (size_t)ylen) == 0;
+}
+
+/*
+ * A prefix: its folded surface S, its stems A and B (each with FTS5's '*'
+ * after it), and ~S for the surfaces. A form another one starts with adds
+ * nothing ("numer" * finds every word "numeri" * finds): it is left out,
+ * which gives FTS5 one prefix list fewer to merge and to walk on every
+ * row, for the same rows at the same positions (numéri* at 100k pages:
+ * 3 lists to 2). The first form is emitted plain, the others colocated.
+ */
+static int emit_prefix(const forms *f, int s, int e, fr_token_fn fn, void *ctx)
+{
+    const char *v[3] = {f->s, f->a, f->b};
+    int len[3] = {f->slen, f->alen, f->blen}, i, j, covered, n = 0, rc = 0;
+
+    for (i = 0; i < 3 && rc == 0; i++) {
+        if (len[i] == 0)
+            continue;
+        for (covered = 0, j = 0; j < 3 && !covered; j++)
+            covered = j != i && len[j] > 0 && starts_with(v[i], len[i], v[j], len[j]) &&
+                      (len[j] < len[i] || j < i); /* of equal forms the first stays */
+        if (!covered)
+            rc = fn(ctx, n++ ? FR_TOKEN_COLOCATED : 0, v[i], len[i], s, e);
+    }
+    if (rc == 0)
+        rc = fn(ctx, n ? FR_TOKEN_COLOCATED : 0, f->s - 1, f->slen + 1, s, e);
+    return rc;
+}
+
 /* Emit the tokens of one unit spanning [S, E) in MODE (SPEC 3.4, 3.9). */
 static int emit_unit(fr_mode mode, const forms *f, int s, int e, fr_token_fn fn, void *ctx)
 {
@@ -853,16 +887,8 @@ static int emit_unit(fr_mode mode, const forms *f, int s, int e, fr_token_fn fn,
             return 0;
         return f->diacritics ? fn(ctx, 0, f->a, f->alen, s, e) : fn(ctx, 0, f->b, f->blen, s, e);
     }
-    if (mode == FR_MODE_PREFIX) {
-        rc = fn(ctx, 0, f->s, f->slen, s, e);
-        if (rc == 0)
-            rc = fn(ctx, col, f->s - 1, f->slen + 1, s, e);
-        if (rc == 0 && !same(f->a, f->alen, f->s, f->slen))
-            rc = fn(ctx, col, f->a, f->alen, s, e);
-        if (rc == 0 && !same(f->b, f->blen, f->s, f->slen) && !same(f->b, f->blen, f->a, f->alen))
-            rc = fn(ctx, col, f->b, f->blen, s, e);
-        return rc;
-    }
+    if (mode == FR_MODE_PREFIX)
+        return emit_prefix(f, s, e, fn, ctx);
     if (f->stop)
         return 0;
     rc = fn(ctx, 0, f->a, f->alen, s, e);
