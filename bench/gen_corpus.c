@@ -619,14 +619,16 @@ static void made_up_name(buf *b, size_t k)
 }
 
 /* Append P, varied word by word at RATE: substitution by a corpus word,
- * swap with the next word, a made-up name, a number. */
-static void vary_text(gen *g, buf *out, const char *p, double rate)
+ * swap with the next word, a made-up name, a number. Returns the number
+ * of words varied. */
+static int vary_text(gen *g, buf *out, const char *p, double rate)
 {
     enum { MAXTOK = 1024 };
     const char *tok[MAXTOK];
     size_t len[MAXTOK], ntok = 0, i;
     char sep[MAXTOK];
     const char *s = p;
+    int varied = 0;
 
     while (*s && ntok < MAXTOK) {
         const char *w = s;
@@ -655,11 +657,15 @@ static void vary_text(gen *g, buf *out, const char *p, double rate)
             made_up_name(out, zipf_draw(&g->z_name));
         else if (wordlike && r < rate)
             b_printf(out, "%u", (unsigned)(rnd_below(3000) + 1));
-        else
+        else {
             b_add(out, w, n);
+            varied--;
+        }
+        varied++;
         if (sep[i])
             b_add(out, &sep[i], 1);
     }
+    return varied;
 }
 
 /* YAML single-quoted scalar on one line. */
@@ -753,9 +759,18 @@ static void write_page(gen *g, const char *outdir, long k)
     int year, month, day, ntags;
     FILE *f;
 
-    /* Title: a real one, varied; sometimes two joined. */
-    vary_text(g, &title, pick(&c->titles, &g->z_title, g->tp_title, g->tn_title, topic, p_topic),
-              0.15);
+    /* Title: a real one, varied; sometimes two joined. At least one word
+     * varied: a title kept as it is was shared by hundreds of pages (the
+     * titles are drawn by Zipf), which search folds as one page published
+     * many times (docs/duplicates.md) and no real site has. */
+    {
+        const char *t1 = pick(&c->titles, &g->z_title, g->tp_title, g->tn_title, topic, p_topic);
+        for (i = 0; i < 16; i++) {
+            title.n = 0;
+            if (vary_text(g, &title, t1, 0.15 + 0.05 * (double)i) > 0)
+                break;
+        }
+    }
     if (rnd01() < 0.25) {
         const char *t2 = pick(&c->titles, &g->z_title, g->tp_title, g->tn_title, topic, p_topic);
         const char *sp = t2;

@@ -90,15 +90,17 @@ have_sphinx() {
     apt_install sphinxsearch && command -v indexer >/dev/null
 }
 
-# corpus_dir N: generate the N-page corpus once (cached in $BENCH_OUT).
+# corpus_dir N: generate the N-page corpus once (cached in $BENCH_OUT; made
+# again when gen_corpus.c changed: .complete holds its checksum).
 corpus_dir() {
-    local n=$1 dir="$BENCH_OUT/corpus-$1-s$BENCH_SEED"
-    if [[ ! -f "$dir/.complete" ]]; then
+    local n=$1 dir="$BENCH_OUT/corpus-$1-s$BENCH_SEED" stamp
+    stamp=$(cksum <"$PR_SRCDIR/bench/gen_corpus.c")
+    if [[ ! -f "$dir/.complete" || "$(cat "$dir/.complete")" != "$stamp" ]]; then
         [[ -f "$PR_CORPUS/_config.yml" ]] || die "no corpus at $PR_CORPUS (set PR_CORPUS)"
         rm -rf "$dir"
         say "bench: generating $n pages in $dir"
         "$BENCH_BIN/gen_corpus" "$n" "$dir" "$BENCH_SEED" || die "gen_corpus failed"
-        touch "$dir/.complete"
+        printf '%s\n' "$stamp" >"$dir/.complete"
     fi
     echo "$dir"
 }
