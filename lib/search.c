@@ -363,6 +363,7 @@ typedef struct match_set {
     hit *hits;       /* every hit; the first nordered in result order */
     int nhits;       /* the result's total */
     int nordered;
+    int demoted;     /* bm25 already as demote_expanded() sets it */
 } match_set;
 
 static void match_set_free(match_set *m)
@@ -566,13 +567,14 @@ static void bind_all(sqlite3_stmt *st, const binds *b)
  * a lone prefix, whose pages FTS5 merges anew for each cursor, row by row
  * (pr_match_row keeps each row, then they are scored). LITERAL and GROUPS
  * are what title_start() and title_cover() are given (0 and NULL when
- * only bm25 is wanted). Fills SC (ascending ids; the caller frees
+ * only bm25 is wanted); WANT_LITERAL asks for the literal form's scores
+ * too (pr_scored_row lit_ok, lit_score). Fills SC (ascending ids; the caller frees
  * SC->v) and sets *HANDLED when done; when not (a shape it does not
  * walk), SC is empty and the caller runs the SQL.
  */
 static pr_search_status walk_scored(pr_searcher *s, const char *expr, unsigned long long literal,
-                                    const char *groups, pr_scored *sc, int *handled,
-                                    pr_error *err)
+                                    const char *groups, int want_literal, pr_scored *sc,
+                                    int *handled, pr_error *err)
 {
     pr_search_status status = PR_SEARCH_OK;
     sqlite3_stmt *st;
@@ -582,6 +584,7 @@ static pr_search_status walk_scored(pr_searcher *s, const char *expr, unsigned l
     *handled = 0;
     sc->literal = literal;
     sc->groups = groups;
+    sc->want_literal = want_literal;
     by_rows = pr_walk_by_rows(expr);
     st = pr_searcher_stmt(s, by_rows ? "SELECT pr_match_row(fts, ?1, ?2, ?3, ?4, ?5, ?6)"
                                        " FROM fts WHERE fts MATCH ?7"
@@ -614,24 +617,31 @@ static pr_search_status walk_scored(pr_searcher *s, const char *expr, unsigned l
     return status;
 }
 
-/* walk_scored() for the query: the walked rows that pass FL go to M. */
+/* walk_scored() for the query: the walked rows that pass FL go to M.
+ * When the walk scored the literal form too, the rows get the scores
+ * demote_expanded() would give them, and M says so. */
 static pr_search_status walked_rows(pr_searcher *s, const pr_query *q, const char *expr,
                                    const search_docs *d, const filters *fl, match_set *m,
                                    int *handled, pr_error *err)
 {
     pr_scored sc;
-    pr_search_status status =
-        walk_scored(s, expr, q->literal_phrases, q->phrase_groups, &sc, handled, err);
-    int i;
+    pr_search_status status = walk_scored(s, expr, q->literal_phrases, q->phrase_groups,
+                                          q->literal != NULL, &sc, handled, err);
+    int i, demoted = *handled && q->literal && sc.literal_done;
 
     for (i = 0; *handled && i < sc.n && status == PR_SEARCH_OK; i++) {
-        if (passes(d, pr_docs_index(d, sc.v[i].id), fl) &&
-            push_row(m, d, sc.v[i].id, sc.v[i].score, sc.v[i].title_start,
-                     sc.v[i].title_cover) != 0) {
+        const pr_scored_row *r = &sc.v[i];
+        double bm25 = !demoted ? r->score
+                      : r->lit_ok ? r->lit_score
+                                  : r->score * s->cfg.expansion_factor;
+        if (passes(d, pr_docs_index(d, r->id), fl) &&
+            push_row(m, d, r->id, bm25, r->title_start, r->title_cover) != 0) {
             status = PR_SEARCH_ERROR;
             pr_error_set(err, 0, 0, "out of memory");
         }
     }
+    if (demoted && status == PR_SEARCH_OK)
+        m->demoted = 1;
     free(sc.v);
     return status;
 }
@@ -843,9 +853,10 @@ static void demote_expanded(pr_searcher *s, const pr_query *q, match_set *m)
     pr_error err;
     int i, handled = 0;
 
-    if (!q->literal || m->n == 0)
+    if (!q->literal || m->n == 0 || m->demoted)
         return;
-    if (s->cfg.match_walk && walk_scored(s, q->literal, 0, NULL, &lit, &handled, &err) != PR_SEARCH_OK)
+    if (s->cfg.match_walk &&
+        walk_scored(s, q->literal, 0, NULL, 0, &lit, &handled, &err) != PR_SEARCH_OK)
         return;
     if (!handled)
         sql_scored(s, q->literal, &lit);

@@ -133,12 +133,19 @@ typedef struct pr_scored_row {
     double score;        /* bm25, larger is better (pr_bm25 negated) */
     int title_start, title_cover; /* as title_start() and title_cover() */
     int ntok;            /* scratch: the row's length */
+    /* With WANT_LITERAL: whether the row matches the query's words as
+     * typed (pr_query literal) and their score there, the bits pr_bm25
+     * gives on the literal expression */
+    int lit_ok;
+    double lit_score;
 } pr_scored_row;
 
 typedef struct pr_scored {
     /* in: the arguments search.c gives title_start() and title_cover() */
     unsigned long long literal; /* pr_query literal_phrases */
     const char *groups;         /* pr_query phrase_groups */
+    int want_literal;           /* the query has a literal form: score it */
+    int literal_done;           /* out: lit_ok and lit_score are set */
     /* out */
     pr_scored_row *v;
     int n, cap;

@@ -175,6 +175,11 @@ typedef struct walk_plan {
     int cover;                   /* title_cover applies */
     uint64_t want;               /* the parts title_cover wants */
     int group_of[W_MAX_PHRASES]; /* per phrase: its part, or -1 */
+    /* the literal form (pr_query literal: expansions left out), scored
+     * on the way: its phrases, and those a row must hold to match it
+     * (the words of an expanded part, all required there) */
+    int lit;
+    uint64_t lit_phrase, lit_need;
 } walk_plan;
 
 /* Phrases of the OR-of-phrases N into unit U; 0 when N is something else. */
@@ -253,6 +258,38 @@ static int plan_walk(const char *expr, walk_plan *pl)
     return 1;
 }
 
+/*
+ * The literal form of an expanded query, as query_parse() builds it: the
+ * parts ANDed as in the match, an expanded part ((w1 AND w2) OR "alt"...)
+ * reduced to its words as typed (w1 AND w2), any other part as it is. A
+ * row of the match matches it when it holds every typed word of every
+ * expanded part (an AND under an OR keeps its words only on rows where
+ * it matches, as FTS5 does, so holding them all is that AND matching);
+ * its score there is the parts of the typed words, in phrase order: the
+ * bits pr_bm25 adds on the literal expression, whose phrases are these,
+ * with the same page counts. Not planned past 64 phrases (the masks).
+ */
+static void plan_literal(const pr_scored *out, walk_plan *pl, int ngroups_len)
+{
+    uint64_t expanded = 0;
+    int p;
+
+    pl->lit = out->want_literal && pl->nphrase <= 64;
+    pl->lit_phrase = pl->lit_need = 0;
+    if (!pl->lit)
+        return;
+    for (p = 0; p < pl->nphrase && p < ngroups_len; p++)
+        if (!(out->literal >> p & 1))
+            expanded |= (uint64_t)1 << pl->group_of[p];
+    for (p = 0; p < pl->nphrase && p < ngroups_len; p++) {
+        if (!(out->literal >> p & 1) || pl->unit_of[p] < 0)
+            continue;
+        pl->lit_phrase |= (uint64_t)1 << p;
+        if (expanded >> pl->group_of[p] & 1)
+            pl->lit_need |= (uint64_t)1 << p;
+    }
+}
+
 /* What the title signals ask of each phrase, as title_start() and
  * title_cover() read it from OUT's LITERAL and GROUPS. 0 when title_start
  * wants a phrase at token 64 or later of the title: the walk keeps only
@@ -282,6 +319,7 @@ static int plan_titles(const Fts5ExtensionApi *api, Fts5Context *fts, const pr_s
     for (p = 0; p < pl->nphrase; p++)
         if (pl->single[p] && api->xPhraseSize(fts, p) != 1)
             return 0;
+    plan_literal(out, pl, len);
     return 1;
 }
 
@@ -641,8 +679,8 @@ static int walk_tree(const Fts5ExtensionApi *api, Fts5Context *fts, walk_state *
 static void score_row(const walk_plan *pl, const phrase_rows *r, const double *idf, double avgdl,
                       sqlite3_int64 row, int *at, pr_scored_row *out)
 {
-    double score = 0.0;
-    uint64_t have = 0;
+    double score = 0.0, lit = 0.0;
+    uint64_t have = 0, held = 0;
     int start_ok = pl->start;
 
     for (int i = 0; i < pl->nphrase; i++) {
@@ -654,8 +692,14 @@ static void score_row(const walk_plan *pl, const phrase_rows *r, const double *i
             at[i]++;
         k = at[i];
         here = k < p->n && p->v[k].id == row;
-        if (here)
-            score += pr_bm25_part(idf[i], p->v[k].freq, (double)p->v[k].ntok, avgdl);
+        if (here) {
+            double part = pr_bm25_part(idf[i], p->v[k].freq, (double)p->v[k].ntok, avgdl);
+            score += part;
+            if (pl->lit && (pl->lit_phrase >> i & 1)) {
+                lit += part;
+                held |= (uint64_t)1 << i;
+            }
+        }
         if (pl->start_at[i] >= 0 && (!here || !(p->v[k].title >> pl->start_at[i] & 1)))
             start_ok = 0;
         if (here && p->v[k].in_title && pl->group_of[i] >= 0)
@@ -665,6 +709,8 @@ static void score_row(const walk_plan *pl, const phrase_rows *r, const double *i
     out->score = score;
     out->title_start = start_ok;
     out->title_cover = pl->cover && have == pl->want;
+    out->lit_ok = pl->lit && (held & pl->lit_need) == pl->lit_need;
+    out->lit_score = lit;
 }
 
 static int score_rows(const walk_plan *pl, const phrase_rows *r, const double *idf,
@@ -749,6 +795,7 @@ void pr_match_walk(const Fts5ExtensionApi *api, Fts5Context *fts, sqlite3_contex
         return;
     }
     out->handled = 1;
+    out->literal_done = pl.lit;
     sqlite3_result_int(ctx, 1);
 }
 
