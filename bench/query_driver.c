@@ -21,7 +21,9 @@
  *       QUERY_DRIVER_ANSWERS, every answer (without took_ms) as one line
  *       of JSON, to compare two builds' answers; with
  *       QUERY_DRIVER_NO_WALK, matches are found row by row through SQL
- *       (pr_search_config match_walk = 0).
+ *       (pr_search_config match_walk = 0); with
+ *       QUERY_DRIVER_NO_PREFIX_STEMS, prefixes always keep their surface
+ *       form (prefix_stems = 0).
  *
  * Build: linked with the build tree's lib/libprsearch.la through libtool
  * (see bench/lib.sh), so it runs exactly the code the daemon runs.
@@ -251,6 +253,8 @@ static int cmd_run(const char *db, const char *file, int budget_ms, int limit, i
     cfg.time_budget_ms = budget_ms;
     if (getenv("QUERY_DRIVER_NO_WALK"))
         cfg.match_walk = 0;
+    if (getenv("QUERY_DRIVER_NO_PREFIX_STEMS"))
+        cfg.prefix_stems = 0;
     pr_error_clear(&err);
     s = pr_searcher_open(db, &cfg, &err);
     if (!s) {

@@ -79,7 +79,7 @@ static int refused_ok(const char *msg, int dates_given)
 
 static void check_parse(const char *q, size_t len, int prefix)
 {
-    pr_query_limits lim = {1024, 32, prefix};
+    pr_query_limits lim = {1024, 32, prefix, NULL, NULL, NULL};
     pr_query pq;
     pr_error err;
     pr_error_clear(&err);

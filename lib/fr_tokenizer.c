@@ -85,6 +85,8 @@ struct fr_tokenizer {
     char surface[FORM_MAX + 1];  /* FR_SURFACE_MARK then s */
     char a[FORM_MAX], b[FORM_MAX];
     utf8proc_int32_t cps[CP_MAX];
+    fr_surface_fn watch;         /* fr_tokenizer_watch_surfaces */
+    void *watch_ctx;
 };
 
 /* ---------------------------------------------------------------- scanner */
@@ -819,6 +821,18 @@ static void cache_store(fr_tokenizer *t, uint32_t h, slot *sl, forms *f)
 }
 
 /* The forms of t->raw, from the cache or computed; -1 when out of memory. */
+static int same(const char *x, int xlen, const char *y, int ylen);
+
+/* F for the watcher when emit_unit() gives it a surface token in
+ * FR_MODE_DOCUMENT (not when the surface equals a stem). */
+static int watch_forms(fr_tokenizer *t, const forms *f)
+{
+    if (!t->watch || f->stop || f->slen == 0 || same(f->s, f->slen, f->a, f->alen) ||
+        same(f->s, f->slen, f->b, f->blen))
+        return 0;
+    return t->watch(t->watch_ctx, f->s, f->slen, f->a, f->alen, f->b, f->blen) != 0 ? -1 : 0;
+}
+
 static int lookup(fr_tokenizer *t, forms *f)
 {
     uint32_t h = hash_bytes(t->raw, t->rawlen);
@@ -831,7 +845,7 @@ static int lookup(fr_tokenizer *t, forms *f)
         }
         sl = next_slot(t, sl);
     }
-    if (unit_forms(t, f) < 0)
+    if (unit_forms(t, f) < 0 || watch_forms(t, f) < 0)
         return -1;
     cache_store(t, h, sl, f);
     return 0;
@@ -858,7 +872,7 @@ static int starts_with(const char *x, int xlen, const char *y, int ylen)
  * row, for the same rows at the same positions (numéri* at 100k pages:
  * 3 lists to 2). The first form is emitted plain, the others colocated.
  */
-static int emit_prefix(const forms *f, int s, int e, fr_token_fn fn, void *ctx)
+static int emit_prefix(const forms *f, int stems_only, int s, int e, fr_token_fn fn, void *ctx)
 {
     const char *v[3] = {f->s, f->a, f->b};
     int len[3] = {f->slen, f->alen, f->blen}, i, j, covered, n = 0, rc = 0;
@@ -872,7 +886,7 @@ static int emit_prefix(const forms *f, int s, int e, fr_token_fn fn, void *ctx)
         if (!covered)
             rc = fn(ctx, n++ ? FR_TOKEN_COLOCATED : 0, v[i], len[i], s, e);
     }
-    if (rc == 0)
+    if (rc == 0 && !stems_only)
         rc = fn(ctx, n ? FR_TOKEN_COLOCATED : 0, f->s - 1, f->slen + 1, s, e);
     return rc;
 }
@@ -887,8 +901,8 @@ static int emit_unit(fr_mode mode, const forms *f, int s, int e, fr_token_fn fn,
             return 0;
         return f->diacritics ? fn(ctx, 0, f->a, f->alen, s, e) : fn(ctx, 0, f->b, f->blen, s, e);
     }
-    if (mode == FR_MODE_PREFIX)
-        return emit_prefix(f, s, e, fn, ctx);
+    if (mode == FR_MODE_PREFIX || mode == FR_MODE_PREFIX_STEMS)
+        return emit_prefix(f, mode == FR_MODE_PREFIX_STEMS, s, e, fn, ctx);
     if (f->stop)
         return 0;
     rc = fn(ctx, 0, f->a, f->alen, s, e);
@@ -918,6 +932,12 @@ fr_tokenizer *fr_tokenizer_new(void)
     return t;
 }
 
+void fr_tokenizer_watch_surfaces(fr_tokenizer *t, fr_surface_fn fn, void *ctx)
+{
+    t->watch = fn;
+    t->watch_ctx = ctx;
+}
+
 void fr_tokenizer_free(fr_tokenizer *t)
 {
     if (t == NULL)
@@ -940,14 +960,14 @@ int fr_tokenize(fr_tokenizer *t, fr_mode mode, const char *text, int len,
         return 0;
     /* FTS5 tokenizes a whole phrase in prefix mode ("talents du num"*), but
      * only its last word is a prefix: the others are read as a query. */
-    if (mode == FR_MODE_PREFIX) {
+    if (mode == FR_MODE_PREFIX || mode == FR_MODE_PREFIX_STEMS) {
         while (next_unit(t, text, len, &pos, &u))
             last = u.s;
         pos = 0;
     }
     while (rc == 0 && next_unit(t, text, len, &pos, &u)) {
         forms f;
-        fr_mode m = mode == FR_MODE_PREFIX && u.s != last ? FR_MODE_QUERY : mode;
+        fr_mode m = mode >= FR_MODE_PREFIX && u.s != last ? FR_MODE_QUERY : mode;
         if (lookup(t, &f) < 0)
             return -1;
         if (f.slen > 0)

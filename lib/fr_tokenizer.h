@@ -23,9 +23,12 @@ typedef struct fr_tokenizer fr_tokenizer;
 typedef enum fr_mode {
     FR_MODE_DOCUMENT = 0, /* fold(stem(W)), plus colocated stem(fold(W)) */
     FR_MODE_QUERY = 1,    /* accented: fold(stem(Q)); plain: stem(Q) */
-    FR_MODE_PREFIX = 2    /* folded, not stemmed; colocated: the surface
+    FR_MODE_PREFIX = 2,   /* folded, not stemmed; colocated: the surface
                              mark form and the stems of the prefix (SPEC 3.9,
                              see FR_SURFACE_MARK); stop words kept */
+    FR_MODE_PREFIX_STEMS = 3 /* FR_MODE_PREFIX without the surface mark form,
+                             for a prefix whose every indexed word is
+                             reached through its stems (prefix_surfaces.h) */
 } fr_mode;
 
 /* Set in FLAGS for a token at the same position as the previous one. */
@@ -66,6 +69,24 @@ typedef enum fr_mode {
  */
 typedef int (*fr_token_fn)(void *ctx, int flags, const char *token, int len,
                            int start, int end);
+
+/*
+ * Called for a word whose FR_MODE_DOCUMENT tokens hold an FR_SURFACE_MARK
+ * token: SURFACE without the mark, and the stems A and B colocated with it
+ * (B equal to A when the word has one stem). Strings are not
+ * NUL-terminated and valid only during the call. Return 0, or -1 (out of
+ * memory: fr_tokenize() then fails).
+ */
+typedef int (*fr_surface_fn)(void *ctx, const char *surface, int slen, const char *a, int alen,
+                             const char *b, int blen);
+
+/*
+ * Have T call FN (with CTX) for every word it analyses afresh: a word met
+ * again is answered from T's cache without a call, so FN sees each
+ * spelling at least once per tokenizer, seldom many times. Set it
+ * before T tokenizes anything, or words already cached are missed.
+ */
+void fr_tokenizer_watch_surfaces(fr_tokenizer *t, fr_surface_fn fn, void *ctx);
 
 /* A new tokenizer, or NULL when out of memory. */
 fr_tokenizer *fr_tokenizer_new(void);

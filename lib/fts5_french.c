@@ -131,6 +131,7 @@ struct fts5_french_replay {
     replay_entry *v;
     size_t cap, used;
     long hits;
+    long misses; /* documents tokenized afresh while in use */
 };
 
 /* The texts are pages' columns: their length and both ends tell them apart;
@@ -211,6 +212,11 @@ long fts5_french_replay_hits(const fts5_french_replay *r)
     return r->hits;
 }
 
+long fts5_french_replay_misses(const fts5_french_replay *r)
+{
+    return r->misses;
+}
+
 static __thread fts5_french_replay *replay_now;
 
 void fts5_french_replay_use(fts5_french_replay *r)
@@ -221,17 +227,25 @@ void fts5_french_replay_use(fts5_french_replay *r)
 static int french_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int len,
                            int (*xtoken)(void *, int, const char *, int, int, int))
 {
+    fr_mode mode;
     int rc;
 
-    if (replay_now && flags == FTS5_TOKENIZE_DOCUMENT && replay_now->used && len > 0) {
-        replay_entry *e = replay_slot(replay_now->v, replay_now->cap, text, len,
-                                      text_hash(text, len));
-        if (e->text) {
+    if (replay_now && flags == FTS5_TOKENIZE_DOCUMENT && len > 0) {
+        replay_entry *e = replay_now->used ? replay_slot(replay_now->v, replay_now->cap, text,
+                                                         len, text_hash(text, len))
+                                           : NULL;
+        if (e && e->text) {
             replay_now->hits++;
             return replay_tokens(e->tokens, e->n, ctx, xtoken);
         }
+        replay_now->misses++;
     }
-    rc = fr_tokenize((fr_tokenizer *)tok, mode_of(flags), text, len, xtoken, ctx);
+    mode = mode_of(flags);
+    if (mode == FR_MODE_PREFIX && len > 0 && text[len - 1] == FTS5_FRENCH_STEMS_ONLY) {
+        mode = FR_MODE_PREFIX_STEMS;
+        len--;
+    }
+    rc = fr_tokenize((fr_tokenizer *)tok, mode, text, len, xtoken, ctx);
     return rc == -1 ? SQLITE_NOMEM : rc;
 }
 

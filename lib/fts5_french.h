@@ -20,6 +20,16 @@
 int fts5_french_register(sqlite3 *db, const char **errmsg);
 
 /*
+ * A prefix phrase whose text ends with this byte ("numeri\x01" *) is
+ * tokenized in FR_MODE_PREFIX_STEMS: without the surface alternative,
+ * which the searcher leaves out when the index shows that every word
+ * starting with the prefix is found through its stems (prefix_surfaces.h).
+ * Query text never holds it: query_parse() turns control bytes to blanks.
+ */
+#define FTS5_FRENCH_STEMS_ONLY '\x01'
+
+
+/*
  * Tokens computed ahead of FTS5. The indexer tokenizes each page on its
  * parser threads (fts5_french_record, with that thread's own tokenizer)
  * and, around the statement that inserts the pages into fts, hands the
@@ -54,6 +64,9 @@ int fts5_french_replay_add(fts5_french_replay *r, const char *text, int len, con
 /* Forget every text; the replay counts (hits: texts found) are kept. */
 void fts5_french_replay_clear(fts5_french_replay *r);
 long fts5_french_replay_hits(const fts5_french_replay *r);
+/* Documents tokenized afresh while R was in use (not found in it): their
+ * words were not seen by the parser threads (prefix_surfaces.h). */
+long fts5_french_replay_misses(const fts5_french_replay *r);
 
 /* R (or NULL: none) is what this thread's "french" tokenizers replay. */
 void fts5_french_replay_use(fts5_french_replay *r);

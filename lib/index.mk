@@ -4,6 +4,8 @@ lib_libprsearch_la_SOURCES += lib/indexer.c lib/indexer.h
 # What the index knows beyond FTS5: vocabulary, acronyms, fingerprints.
 lib_libprsearch_la_SOURCES += lib/lexicon.c lib/lexicon.h lib/acronyms.c lib/acronyms.h \
 	lib/strmap.c lib/strmap.h
+# The stems of the index's surface forms, for prefix queries.
+lib_libprsearch_la_SOURCES += lib/prefix_surfaces.c lib/prefix_surfaces.h
 
 bin_PROGRAMS += indexer/prsearch-index
 indexer_prsearch_index_SOURCES = indexer/prsearch_index.c

@@ -18,6 +18,14 @@
 #include "fts5_french.h"
 #include "lexicon.h"
 
+/* What the triggers do to fts: a page's new text in, its old text out. */
+#define FTS_ADD_NEW \
+    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)" \
+    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+#define FTS_DROP_OLD \
+    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)" \
+    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+
 static const char schema_v1[] =
     "CREATE TABLE documents("
     "  id INTEGER PRIMARY KEY,"
@@ -53,20 +61,16 @@ static const char schema_v1[] =
     /* Only text changes touch FTS5: an mtime-only update (same hash) must
      * not pay for re-tokenizing the page. */
     "CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN"
-    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    FTS_ADD_NEW
     "END;"
     "CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN"
-    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+    FTS_DROP_OLD
     "  DELETE FROM doc_facets WHERE doc_id = old.id;"
     "END;"
     "CREATE TRIGGER documents_au AFTER UPDATE OF title, headings, chapeau, body, taxonomy"
     "  ON documents BEGIN"
-    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
-    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    FTS_DROP_OLD
+    FTS_ADD_NEW
     "END;"
     "PRAGMA user_version = 1;";
 
@@ -96,8 +100,7 @@ static const char schema_v2[] =
     "CREATE TABLE doc_dups(doc_id INTEGER PRIMARY KEY, grp INTEGER NOT NULL);"
     "DROP TRIGGER documents_ad;"
     "CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN"
-    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
+    FTS_DROP_OLD
     "  DELETE FROM doc_facets WHERE doc_id = old.id;"
     "  DELETE FROM doc_acronyms WHERE doc_id = old.id;"
     "  DELETE FROM doc_dups WHERE doc_id = old.id;"
@@ -124,15 +127,12 @@ static const char schema_v3[] =
     "DROP TRIGGER documents_ai;"
     "DROP TRIGGER documents_au;"
     "CREATE TRIGGER documents_ai AFTER INSERT ON documents" PR_FTS_TRIGGER_WHEN " BEGIN"
-    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    FTS_ADD_NEW
     "END;"
     "CREATE TRIGGER documents_au AFTER UPDATE OF title, headings, chapeau, body, taxonomy"
     "  ON documents" PR_FTS_TRIGGER_WHEN " BEGIN"
-    "  INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES ('delete', old.id, old.title, old.headings, old.chapeau, old.body, old.taxonomy);"
-    "  INSERT INTO fts(rowid, title, headings, chapeau, body, taxonomy)"
-    "  VALUES (new.id, new.title, new.headings, new.chapeau, new.body, new.taxonomy);"
+    FTS_DROP_OLD
+    FTS_ADD_NEW
     "END;"
     "CREATE INDEX documents_stat ON documents(source, size, mtime_ns, hash);"
     "CREATE INDEX documents_groups ON documents(id, simhash, title);"
@@ -154,6 +154,33 @@ static const char schema_v3[] =
 static const char schema_v4[] =
     "CREATE INDEX documents_dates ON documents(date_ts, date);"
     "PRAGMA user_version = 4;";
+
+/*
+ * Version 5: the surface forms (FR_SURFACE_MARK tokens) the index holds,
+ * with their stems, for prefix queries (prefix_surfaces.h). Meta
+ * 'prefix_surfaces' = 'complete' says the list has every one: the indexer
+ * sets it after a run that tokenized every page (a new index, --full),
+ * and pages written by anyone else (the triggers) clear it.
+ */
+static const char schema_v5[] =
+    "CREATE TABLE prefix_surfaces("
+    "  surface TEXT NOT NULL,"
+    "  a TEXT NOT NULL,"
+    "  b TEXT NOT NULL,"
+    "  PRIMARY KEY(surface, a, b)) WITHOUT ROWID;"
+    "DROP TRIGGER documents_ai;"
+    "DROP TRIGGER documents_au;"
+    "CREATE TRIGGER documents_ai AFTER INSERT ON documents" PR_FTS_TRIGGER_WHEN " BEGIN"
+    FTS_ADD_NEW
+    "  DELETE FROM meta WHERE key = 'prefix_surfaces';"
+    "END;"
+    "CREATE TRIGGER documents_au AFTER UPDATE OF title, headings, chapeau, body, taxonomy"
+    "  ON documents" PR_FTS_TRIGGER_WHEN " BEGIN"
+    FTS_DROP_OLD
+    FTS_ADD_NEW
+    "  DELETE FROM meta WHERE key = 'prefix_surfaces';"
+    "END;"
+    "PRAGMA user_version = 5;";
 
 static int user_version(sqlite3 *db)
 {
@@ -198,6 +225,8 @@ static int migrate(sqlite3 *db, const char *path, int version, pr_error *err)
     }
     if (rc == SQLITE_OK && version < 4)
         rc = sqlite3_exec(db, schema_v4, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 5)
+        rc = sqlite3_exec(db, schema_v5, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
@@ -259,6 +288,9 @@ static int sync_analysis_version(sqlite3 *db, const char *path, pr_error *err)
              "BEGIN IMMEDIATE;"
              "%s"
              "INSERT OR REPLACE INTO meta(key, value) VALUES ('analysis_version', %d);"
+             /* FTS5 tokenizes the pages here, unwatched: the list may
+              * miss forms */
+             "DELETE FROM meta WHERE key = 'prefix_surfaces';"
              "COMMIT;",
              "INSERT INTO fts(fts) VALUES ('rebuild');", FR_ANALYSIS_VERSION);
     if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {

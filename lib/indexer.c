@@ -49,6 +49,7 @@
 #include "index_db.h"
 #include "jekyll_site.h"
 #include "lexicon.h"
+#include "prefix_surfaces.h"
 #include "search_util.h"
 
 /* Pages per FTS5 statement (see above), and the memory FTS5 may fill
@@ -680,6 +681,7 @@ typedef struct parser {
     fr_tokenizer *tok;
     pr_lexer *lexer;
     pr_vocab_delta *vocab;
+    pr_surface_pairs *surfaces; /* what tok reports (prefix_surfaces.h) */
 } parser;
 
 static int parser_init(parser *ps)
@@ -687,7 +689,11 @@ static int parser_init(parser *ps)
     ps->tok = fr_tokenizer_new();
     ps->lexer = pr_lexer_new();
     ps->vocab = pr_vocab_delta_new();
-    return ps->tok && ps->lexer && ps->vocab ? 0 : -1;
+    ps->surfaces = pr_surface_pairs_new();
+    if (!ps->tok || !ps->lexer || !ps->vocab || !ps->surfaces)
+        return -1;
+    fr_tokenizer_watch_surfaces(ps->tok, pr_surface_pairs_add, ps->surfaces);
+    return 0;
 }
 
 static void parser_free(parser *ps)
@@ -695,6 +701,7 @@ static void parser_free(parser *ps)
     fr_tokenizer_free(ps->tok);
     pr_lexer_free(ps->lexer);
     pr_vocab_delta_free(ps->vocab);
+    pr_surface_pairs_free(ps->surfaces);
 }
 
 static void free_parsed(parsed *p)
@@ -1200,8 +1207,11 @@ static int write_batch(writer *w, index_file **files, size_t n, pr_error *err)
             rc = pr_derived_doc(w->derived, files[i]->id, -1, err);
             add_id(&w->old_ids, files[i]->id);
         }
+    /* old texts leave fts: no new words there, not a replay miss */
+    fts5_french_replay_use(NULL);
     if (rc == 0)
         rc = run_fts(w, ST_FTS_DELETE, &w->old_ids, err);
+    fts5_french_replay_use(w->replay);
     for (i = 0; rc == 0 && i < n; i++)
         rc = write_file(w, files[i], err);
     if (rc == 0)
@@ -1318,10 +1328,14 @@ done:
     for (t = 0; t < nthreads; t++) {
         if (rc == 0)
             rc = pr_derived_merge(w->derived, args[t].ps.vocab, err);
+        if (rc == 0)
+            rc = pr_surface_pairs_write(w->db, args[t].ps.surfaces, err);
         parser_free(&args[t].ps);
     }
     if (rc == 0 && self.vocab)
         rc = pr_derived_merge(w->derived, self.vocab, err);
+    if (rc == 0 && self.surfaces)
+        rc = pr_surface_pairs_write(w->db, self.surfaces, err);
     parser_free(&self);
     free(q.files);
     free(q.ready);
@@ -1414,13 +1428,43 @@ static int store_synonyms(sqlite3 *db, const char *text, pr_error *err)
                                                  sqlite3_errmsg(db));
 }
 
+/* Does the index hold no page (a new index)? */
+static int index_empty(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int empty = 0;
+
+    if (sqlite3_prepare_v2(db, "SELECT NOT EXISTS (SELECT 1 FROM documents)", -1, &st, NULL) ==
+        SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        empty = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return empty;
+}
+
+/* The surface list (prefix_surfaces.h) has every form of the index after
+ * a run that tokenized every page on the parser threads: on a new index,
+ * or --full (where a rejected file keeps its page as it was indexed, maybe
+ * before the list). A page FTS5 tokenized itself may have added forms the
+ * list lacks. EMPTY: the index had no page when the run began. */
+static int note_surfaces(writer *w, const pr_index_options *opts, int empty, pr_error *err)
+{
+    if (fts5_french_replay_misses(w->replay) > 0)
+        return exec_sql(w->db, "DELETE FROM meta WHERE key = 'prefix_surfaces'", err);
+    if (empty || (opts->full && w->stats->rejected == 0))
+        return exec_sql(w->db, "INSERT OR REPLACE INTO meta(key, value)"
+                               " VALUES ('prefix_surfaces', 'complete')", err);
+    return 0;
+}
+
 static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
                      const pr_index_options *opts, pr_error *err)
 {
     id_list vanished = {0};
-    int rc;
+    int rc, empty = 0;
 
     rc = exec_sql(w->db, "BEGIN IMMEDIATE", err);
+    if (rc == 0)
+        empty = index_empty(w->db);
     if (rc == 0)
         rc = prepare_writer(w, err);
     if (rc == 0)
@@ -1435,6 +1479,8 @@ static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
         rc = store_synonyms(w->db, opts->synonyms, err);
     if (rc == 0 && opts->full)
         rc = exec_sql(w->db, "INSERT INTO fts(fts) VALUES ('optimize')", err);
+    if (rc == 0)
+        rc = note_surfaces(w, opts, empty, err);
     if (rc == 0)
         rc = exec_sql(w->db, "DELETE FROM meta WHERE key = 'fts_by_indexer';"
                              "INSERT OR REPLACE INTO meta(key, value)"

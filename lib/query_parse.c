@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fts5_french.h"
 #include "search_util.h"
 #include "synonyms.h"
 
@@ -34,6 +35,7 @@ typedef struct item {
     const char *key;   /* IT_FILTER: the key as typed */
     size_t keylen;
     int kept;          /* word/phrase: analyses to at least one token */
+    int stems_only;    /* a prefix searched without its surface form */
 } item;
 
 typedef struct lexer {
@@ -329,18 +331,73 @@ static int yields_tokens(fr_tokenizer *tok, const item *it)
     return n > 0;
 }
 
-/* Append IT as an FTS5 string: quotes doubled, nothing else special. */
+/* Append IT as an FTS5 string: quotes doubled, control bytes blank (the
+ * tokenizer splits on both; FTS5_FRENCH_STEMS_ONLY is ours alone). */
 static void add_fts_string(pr_buf *b, const item *it)
 {
     size_t i;
 
     pr_buf_addc(b, '"');
     for (i = 0; i < it->len; i++) {
-        if (it->text[i] == '"')
+        unsigned char c = (unsigned char)it->text[i];
+        if (c == '"')
             pr_buf_addc(b, '"');
-        pr_buf_addc(b, it->text[i]);
+        pr_buf_addc(b, c < 0x20 ? ' ' : (char)c);
     }
+    if (it->prefix && it->stems_only)
+        pr_buf_addc(b, FTS5_FRENCH_STEMS_ONLY);
     pr_buf_adds(b, it->prefix ? "\" *" : "\"");
+}
+
+/* The tokens of a prefix's last word (FR_MODE_PREFIX): its forms, and
+ * the surface form, given with FR_SURFACE_MARK. */
+typedef struct prefix_forms {
+    char v[4][256];
+    int len[4], n, surface; /* surface: its index, or -1 */
+    int bad;                /* a form too long, or too many */
+} prefix_forms;
+
+static int collect_prefix_form(void *ctx, int flags, const char *token, int len, int start,
+                               int end)
+{
+    prefix_forms *pf = ctx;
+
+    (void)start;
+    (void)end;
+    if (!(flags & FR_TOKEN_COLOCATED)) { /* a new word: the last one counts */
+        pf->n = 0;
+        pf->surface = -1;
+        pf->bad = 0;
+    }
+    if (pf->n == 4 || len >= (int)sizeof pf->v[0] || len <= 0) {
+        pf->bad = 1;
+        return 0;
+    }
+    if (token[0] == FR_SURFACE_MARK)
+        pf->surface = pf->n;
+    memcpy(pf->v[pf->n], token, (size_t)len);
+    pf->len[pf->n++] = len;
+    return 0;
+}
+
+/* May the prefix IT be searched without its surface form (lim->stems_cover)? */
+static int prefix_stems_only(fr_tokenizer *tok, const pr_query_limits *lim, const item *it)
+{
+    prefix_forms pf = {.surface = -1};
+    const char *forms[4];
+    int lens[4], n = 0, i;
+
+    if (!it->prefix || !lim->stems_cover || it->len == 0 ||
+        fr_tokenize(tok, FR_MODE_PREFIX, it->text, (int)it->len, collect_prefix_form, &pf) != 0 ||
+        pf.bad || pf.surface < 0)
+        return 0;
+    for (i = 0; i < pf.n; i++)
+        if (i != pf.surface) {
+            forms[n] = pf.v[i];
+            lens[n++] = pf.len[i];
+        }
+    return n > 0 && lim->stems_cover(lim->cover_ctx, pf.v[pf.surface] + 1,
+                                     pf.len[pf.surface] - 1, forms, lens, n);
 }
 
 static int add_term_text(pr_query *q, const char *text, size_t len, int prefix, int phrase)
@@ -553,7 +610,7 @@ static int add_expanded(pr_query *q, pr_buf *b, lexer *lx, fr_tokenizer *tok, co
     }
     pr_buf_addc(b, ')');
     for (i = 0; i < nalts; i++) {
-        item alt = {IT_PHRASE, 0, 0, alts[i], strlen(alts[i]), NULL, 0, 0};
+        item alt = {IT_PHRASE, 0, 0, alts[i], strlen(alts[i]), NULL, 0, 0, 0};
         if (!yields_tokens(tok, &alt))
             continue;
         pr_buf_adds(b, " OR ");
@@ -598,6 +655,7 @@ static int build_match(pr_query *q, lexer *lx, fr_tokenizer *tok, const pr_query
             q->dropped++;
             continue;
         }
+        it->stems_only = prefix_stems_only(tok, lim, it);
         linked[n] = prev >= 0 && prev == i - 2 && lx->items[i - 1].type == IT_OR;
         pos[n++] = i;
         prev = i;

@@ -74,6 +74,13 @@ typedef struct pr_query_limits {
     const struct pr_synonyms *syn; /* NULL: no expansion. Runs of plain
                         words (not quoted, not prefixes, not in an OR)
                         that a rule matches become (words OR "alt" ...) */
+    /* NULL, or: does the index reach every word starting with the folded
+     * prefix SURFACE (SLEN bytes) through the prefix's other FORMS
+     * (prefix_surfaces.h)? Then the prefix is searched without its
+     * surface alternative (fts5_french.h FTS5_FRENCH_STEMS_ONLY). */
+    int (*stems_cover)(void *ctx, const char *surface, int slen, const char *const *forms,
+                       const int *lens, int nforms);
+    void *cover_ctx;
 } pr_query_limits;
 
 /*

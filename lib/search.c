@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "prefix_surfaces.h"
 #include "query_parse.h"
 #include "search_internal.h"
 #include "search_util.h"
@@ -50,6 +51,7 @@ void pr_search_config_init(pr_search_config *cfg)
     cfg->title_start_boost = 0.1;
     cfg->title_cover_boost = 0.2;
     cfg->match_walk = 1;
+    cfg->prefix_stems = 1;
 }
 
 void pr_search_request_init(pr_search_request *req)
@@ -1415,10 +1417,30 @@ static pr_search_status check_request(const pr_searcher *s, const pr_search_requ
 }
 
 /* The query text and the request's own filters, parsed. */
+/* pr_query_limits stems_cover: the index's surface list says whether the
+ * prefix's surface form adds words (prefix_surfaces.h). */
+static int prefix_stems_cover(void *ctx, const char *surface, int slen, const char *const *forms,
+                              const int *lens, int nforms)
+{
+    pr_searcher *s = ctx;
+    sqlite3_stmt *complete, *range;
+    pr_error err;
+    int listed;
+
+    if (!(complete = pr_searcher_stmt(s, PR_SURFACES_COMPLETE_SQL, &err)))
+        return 0;
+    listed = sqlite3_step(complete) == SQLITE_ROW; /* else an older index */
+    sqlite3_reset(complete);
+    if (!listed || !(range = pr_searcher_stmt(s, PR_SURFACES_RANGE_SQL, &err)))
+        return 0;
+    return pr_surfaces_covered(complete, range, surface, slen, forms, lens, nforms);
+}
+
 static pr_search_status parse_request(pr_searcher *s, const pr_search_request *req,
                                       pr_query *q, pr_error *err)
 {
-    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, req->prefix, NULL};
+    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, req->prefix, NULL,
+                           s->cfg.prefix_stems ? prefix_stems_cover : NULL, s};
     const char *text = req->q ? req->q : "";
     pr_error lex_err;
     search_lexicon *lx = pr_lexicon_get(s, &lex_err);

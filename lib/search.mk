@@ -16,6 +16,9 @@ tests_test_snippet_SOURCES = tests/test_snippet.c tests/unit.h
 tests_test_snippet_LDADD = $(PR_CORE)
 tests_test_search_SOURCES = tests/test_search.c tests/search_fixture.h tests/unit.h
 tests_test_search_LDADD = $(PR_CORE)
+check_PROGRAMS += tests/test_prefix_surfaces
+tests_test_prefix_surfaces_SOURCES = tests/test_prefix_surfaces.c tests/unit.h
+tests_test_prefix_surfaces_LDADD = $(PR_CORE)
 
 # The client: thin main over pr_search() (direct mode) or HTTP (daemon).
 bin_PROGRAMS += client/prsearch

@@ -54,7 +54,7 @@ static char *last_prefix(const char *q, size_t *start)
 /* FTS5 expression: the earlier words anywhere, the prefix in the title. */
 static char *title_match(pr_searcher *s, const char *q, size_t start, const char *prefix)
 {
-    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, 0, NULL};
+    pr_query_limits lim = {s->cfg.max_query_bytes, s->cfg.max_terms, 0, NULL, NULL, NULL};
     pr_query pq;
     pr_error err;
     pr_buf b;

@@ -67,7 +67,10 @@ check_eq "date from front matter, with offset" \
 check_eq "facets: collection, tag, year rows" \
     "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
     "collection=actualites tag=FAST year=2023"
-check_eq "schema version" "$(q "$IDX" "pragma user_version")" 4
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 5
+check_eq "a new index lists its surface forms and their stems, complete" \
+    "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
+1"
 check_eq "WAL mode" "$(q "$IDX" "pragma journal_mode")" wal
 
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
@@ -106,6 +109,8 @@ sqlite3 "$IDX" "update meta set value='0' where key='analysis_version'"
 "$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>/dev/null
 check_eq "index from older analysis rules: rebuilt and marked current" \
     "$(q "$IDX" "select value from meta where key='analysis_version'")" 1
+check_eq "... FTS5 tokenized it: the surface list is not complete any more" \
+    "$(q "$IDX" "select count(*) from meta where key='prefix_surfaces'")" 0
 check_eq "rebuilt full-text index is consistent" \
     "$(sqlite3 -batch -cmd ".load $PR_EXTENSION" "$IDX" "insert into fts(fts) values('integrity-check'); select count(*) from fts where fts match 'etat'" 2>&1)" 2
 
@@ -118,6 +123,9 @@ check_eq "update: fts has the new text, not the old one, and is consistent" \
     "$(fts_q "$IDX" "insert into fts(fts) values('integrity-check');
         select count(*) from fts where fts match 'paragraphe'; select count(*) from fts where fts match 'cloud'")" "1
 0"
+"$PRSEARCH_INDEX" -q -d "$IDX" --full "$site" 2>/dev/null
+check_eq "--full: the surface list is complete again" \
+    "$(q "$IDX" "select value from meta where key='prefix_surfaces'")" complete
 # Writers other than prsearch-index (tests, an administrator) still have
 # fts kept in step by the schema's triggers.
 check_eq "other writers: triggers fill fts" \
@@ -128,14 +136,22 @@ check_eq "other writers: triggers fill fts" \
         select count(*) from fts where fts match 'zygomatique';
         insert into fts(fts) values('integrity-check')")" "1
 0"
+check_eq "... and the surface list is not complete any more (their words are not in it)" \
+    "$(q "$IDX" "select count(*) from meta where key='prefix_surfaces'")" 0
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" "$site/_communiques" 2>/dev/null)
 check_eq "nested PATHs: each page once" \
     "$(json_field "$out" files)/$(json_field "$out" unchanged)/$(json_field "$out" removed)/$(json_field "$out" documents)" "2/2/0/2"
-q "$IDX" "drop index documents_stat; drop index documents_groups; drop index documents_dates; pragma user_version = 2"
+q "$IDX" "drop index documents_stat; drop index documents_groups; drop index documents_dates; drop table prefix_surfaces; delete from meta where key = 'prefix_surfaces'; pragma user_version = 2"
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
-check_eq "schema 2 upgraded to 4, pages unchanged" \
-    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates')")/$(json_field "$out" unchanged)" "4
-3/2"
+check_eq "schema 2 upgraded to 5, pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates', 'prefix_surfaces')")/$(json_field "$out" unchanged)" "5
+4/2"
+check_eq "... its surface list not complete (pages indexed before)" \
+    "$(q "$IDX" "select count(*) from meta where key = 'prefix_surfaces'")" "0"
+"$PRSEARCH_INDEX" -q -d "$IDX" --full "$site" >/dev/null 2>&1
+check_eq "... complete after --full" \
+    "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
+1"
 
 check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
 

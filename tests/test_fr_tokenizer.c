@@ -21,6 +21,7 @@
 #define D FR_MODE_DOCUMENT
 #define Q FR_MODE_QUERY
 #define P FR_MODE_PREFIX
+#define PS FR_MODE_PREFIX_STEMS
 
 struct tcase {
     fr_mode mode;
@@ -180,6 +181,10 @@ static const struct tcase cases[] = {
     { P, "de", "de|~de" },
     { P, "talents du num", "talent num|~num" },
     { P, "2021", "2021|~2021" },
+    /* without the surface form (prefix_surfaces.h) */
+    { PS, "frigorifi", "frigorif" },
+    { PS, "etabliss", "etabliss" },
+    { PS, "talents du num", "talent num" },
 };
 
 /* ------------------------------------------------------------- rendering */
@@ -657,6 +662,42 @@ static void test_fold_matches_utf8proc(void)
     CHECK_MSG(bad == 0, "fr_fold agrees with utf8proc on U+00A0..U+017F and French punctuation");
 }
 
+/* ---------------------------------------------------- watched surfaces */
+
+static int note_surface(void *ctx, const char *surface, int slen, const char *a, int alen,
+                        const char *b, int blen)
+{
+    char *out = ctx;
+    size_t n = strlen(out);
+
+    snprintf(out + n, 512 - n, "%.*s:%.*s,%.*s ", slen, surface, alen, a, blen, b);
+    return 0;
+}
+
+static int ignore_token(void *ctx, int flags, const char *token, int len, int start, int end)
+{
+    (void)ctx, (void)flags, (void)token, (void)len, (void)start, (void)end;
+    return 0;
+}
+
+/* The watcher sees each word with a surface token once (then the cache
+ * answers), with the stems its tokens come with; not stop words, not
+ * words whose surface is a stem. */
+static void test_watch(void)
+{
+    fr_tokenizer *t = fr_tokenizer_new();
+    char seen[512] = "";
+    const char *text = "Le communiqué des établissements communique le communiqué";
+
+    fr_tokenizer_watch_surfaces(t, note_surface, seen);
+    CHECK(fr_tokenize(t, D, text, (int)strlen(text), ignore_token, NULL) == 0);
+    CHECK_STR_MSG(seen,
+                  "communique:communiqu,commun etablissements:etabl,etabl "
+                  "communique:commun,commun ",
+                  "watch: each word with a surface form, once, with its stems");
+    fr_tokenizer_free(t);
+}
+
 int main(void)
 {
     fr_tokenizer *t = fr_tokenizer_new();
@@ -670,6 +711,7 @@ int main(void)
     test_offsets(t);
     test_api(t);
     fr_tokenizer_free(t);
+    test_watch();
     test_stopwords();
     test_fts5();
     test_no_fts5();

@@ -17,7 +17,7 @@ static fr_tokenizer *tok;
 /* Parse Q with default limits; returns 0 or -1. */
 static int parse(const char *q, pr_query *out, int prefix)
 {
-    pr_query_limits lim = {1024, 32, prefix, NULL};
+    pr_query_limits lim = {1024, 32, prefix, NULL, NULL, NULL};
     pr_error err;
 
     return query_parse(q, strlen(q), &lim, tok, out, &err);
@@ -119,7 +119,7 @@ static void test_expressions(void)
 static void test_limits(void)
 {
     pr_query pq;
-    pr_query_limits lim = {1024, 32, 0, NULL};
+    pr_query_limits lim = {1024, 32, 0, NULL, NULL, NULL};
     pr_error err;
     char big[2000];
     int i;
