@@ -2,15 +2,15 @@
  * fuzz_tokenizer.c - libFuzzer harness for the French tokenizer
  * (lib/fr_tokenizer.c, lib/fr_stopwords.c).
  *
- * The bytes are text; fr_tokenize() runs on them in the three modes
- * (document, query, prefix), and fr_fold() once. Properties checked on
- * every token, beyond memory safety:
+ * The bytes are text; fr_tokenize() runs on them in the four modes
+ * (document, query, prefix, prefix without surface forms), and fr_fold()
+ * once. Properties checked on every token, beyond memory safety:
  *  - 0 <= start <= end <= len, starts and ends never decrease;
  *  - the token is non-empty, holds no NUL byte and is valid UTF-8;
  *  - the first token is not flagged colocated (nothing to stand beside);
  *  - FR_SURFACE_MARK starts only colocated document tokens and prefix
- *    tokens (query tokens never start with it, so exact queries never meet
- *    surface forms);
+ *    tokens (query and prefix-stems tokens never start with it, so exact
+ *    queries never meet surface forms);
  *  - a second pass over the same text (now served by the stem cache) gives
  *    exactly the same tokens;
  *  - a callback returning non-zero stops the run and fr_tokenize() returns
@@ -36,7 +36,10 @@ typedef struct run {
 
 static const char *mode_name(fr_mode m)
 {
-    return m == FR_MODE_DOCUMENT ? "document" : m == FR_MODE_QUERY ? "query" : "prefix";
+    return m == FR_MODE_DOCUMENT ? "document"
+           : m == FR_MODE_QUERY  ? "query"
+           : m == FR_MODE_PREFIX ? "prefix"
+                                 : "prefix-stems";
 }
 
 static uint64_t mix(uint64_t h, const void *p, size_t n)
@@ -69,6 +72,8 @@ static int on_token(void *ctx, int flags, const char *token, int len, int start,
     if (token[0] == FR_SURFACE_MARK) {
         FZ_CHECK(r->mode != FR_MODE_QUERY, "query mode: token \"%.*s\" starts with the surface mark",
                  len, token);
+        FZ_CHECK(r->mode != FR_MODE_PREFIX_STEMS,
+                 "prefix-stems mode: token \"%.*s\" starts with the surface mark", len, token);
         FZ_CHECK(r->mode != FR_MODE_DOCUMENT || (flags & FR_TOKEN_COLOCATED),
                  "document mode: surface token \"%.*s\" is not colocated", len, token);
     }
@@ -121,7 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     memcpy(s, data, size);
-    for (int m = FR_MODE_DOCUMENT; m <= FR_MODE_PREFIX; m++) {
+    for (int m = FR_MODE_DOCUMENT; m <= FR_MODE_PREFIX_STEMS; m++) {
         run a = tokenize(t, (fr_mode)m, s, len, 0);
         run b = tokenize(t, (fr_mode)m, s, len, 0);
         FZ_CHECK(a.n == b.n && a.hash == b.hash,
