@@ -97,14 +97,16 @@ static int locate_block(const char *src, size_t len, size_t *yaml_start,
 
 /* ---- Errors ------------------------------------------------------------ */
 
-/* Length of the line break libyaml sees at P, or 0: besides "\n" (CR and
- * CRLF are already gone), YAML also breaks lines at NEL, LS and PS. */
+/* Length of the line break libyaml sees at P, or 0: "\n", "\r\n", a lone
+ * "\r", and also NEL, LS and PS. */
 static size_t yaml_break_len(const char *p, const char *end)
 {
     const unsigned char *u = (const unsigned char *)p;
 
     if (*p == '\n')
         return 1;
+    if (*p == '\r')
+        return end - p >= 2 && p[1] == '\n' ? 2 : 1;
     if (end - p >= 2 && u[0] == 0xC2 && u[1] == 0x85)
         return 2;
     if (end - p >= 3 && u[0] == 0xE2 && u[1] == 0x80 && (u[2] == 0xA8 || u[2] == 0xA9))
@@ -114,8 +116,8 @@ static size_t yaml_break_len(const char *p, const char *end)
 
 /* Turns a libyaml mark (0-based line and column in characters, counted the
  * YAML way, relative to the YAML text at SRC + YAML_START) into the 1-based
- * line and byte column an editor shows for the file, where only "\n" ends
- * a line. */
+ * line and byte column an editor shows for the file, where "\n", "\r\n"
+ * and a lone "\r" end a line (old Mac files use the last). */
 static void mark_to_pos(const char *src, size_t len, size_t yaml_start,
                         yaml_mark_t m, int *line, int *col)
 {
@@ -139,7 +141,7 @@ static void mark_to_pos(const char *src, size_t len, size_t yaml_start,
     /* Then count the file's own lines up to it. */
     *line = 1;
     for (q = bol = src; q < p; q++)
-        if (*q == '\n') {
+        if (*q == '\n' || (*q == '\r' && (q + 1 == end || q[1] != '\n'))) {
             (*line)++;
             bol = q + 1;
         }

@@ -261,6 +261,17 @@ static void test_errors(void)
     CHECK(parse_fixture("crlf-bad-yaml.md", &fm, &err) == -1);
     CHECK_MSG(err.line == 4 && err.col == 4, "CRLF file: error at 4:4");
 
+    /* A lone CR ends a line for libyaml as for an editor: the error is
+     * on the fifth line, not past the end of the front matter (found by
+     * fuzz_frontmatter in CI). */
+    {
+        static const char cr[] = "---\na: 1\rb: 2\rc: 3\rw: xx: y\n---\nbody\n";
+        size_t body;
+        pr_error_clear(&err);
+        CHECK(pr_frontmatter_parse(cr, sizeof cr - 1, &fm, &body, &err) == -1);
+        CHECK_MSG(err.line == 5 && err.col == 6, "lone CR line ends: error at 5:6");
+    }
+
     CHECK(parse_fixture("not-a-mapping.md", &fm, &err) == -1);
     CHECK_MSG(err.line == 2 && err.col == 1 && strstr(err.message, "not a mapping"),
               "a plain string is not a front matter");
