@@ -570,9 +570,9 @@ static void bind_all(sqlite3_stmt *st, const binds *b)
  * (pr_match_row keeps each row, then they are scored). LITERAL and GROUPS
  * are what title_start() and title_cover() are given (0 and NULL when
  * only bm25 is wanted); WANT_LITERAL asks for the literal form's scores
- * too (pr_scored_row lit_ok, lit_score). Fills SC (ascending ids; the caller frees
- * SC->v) and sets *HANDLED when done; when not (a shape it does not
- * walk), SC is empty and the caller runs the SQL.
+ * too (pr_scored_row lit_ok, lit_score). Fills SC (ascending ids; the
+ * caller frees SC->v) and sets *HANDLED when done; when not (a shape it
+ * does not walk), SC is empty and the caller runs the SQL.
  */
 static pr_search_status walk_scored(pr_searcher *s, const char *expr, unsigned long long literal,
                                     const char *groups, int want_literal, pr_scored *sc,
@@ -1416,7 +1416,6 @@ static pr_search_status check_request(const pr_searcher *s, const pr_search_requ
     return PR_SEARCH_OK;
 }
 
-/* The query text and the request's own filters, parsed. */
 /* pr_query_limits stems_cover: the index's surface list says whether the
  * prefix's surface form adds words (prefix_surfaces.h). */
 static int prefix_stems_cover(void *ctx, const char *surface, int slen, const char *const *forms,
@@ -1436,6 +1435,7 @@ static int prefix_stems_cover(void *ctx, const char *surface, int slen, const ch
     return pr_surfaces_covered(complete, range, surface, slen, forms, lens, nforms);
 }
 
+/* The query text and the request's own filters, parsed. */
 static pr_search_status parse_request(pr_searcher *s, const pr_search_request *req,
                                       pr_query *q, pr_error *err)
 {

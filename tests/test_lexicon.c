@@ -146,7 +146,7 @@ static void test_strmap(void)
     CHECK(strmap_find(&m, "k1", 2) == NULL);
 }
 
-/* ---- duplicate groups: pr_derived_regroup() against every pair --------- */
+/* ---- duplicate groups: pr_derived_regroup() against a brute force ------ */
 
 static uint64_t next_random(uint64_t *x)
 {
