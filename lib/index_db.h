@@ -67,6 +67,16 @@ enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,
  */
 sqlite3 *pr_index_open(const char *path, int flags, pr_error *err);
 
+/*
+ * A new index is written through a rollback journal until the end of its
+ * first run (index_db.c says why); the run that wrote it calls this after
+ * its COMMIT to put the index in WAL mode, where later runs leave readers
+ * the previous state. Does nothing on an index already in WAL mode.
+ * Returns 0, or -1 when the mode could not be changed (the next
+ * pr_index_open() for writing tries again).
+ */
+int pr_index_finish_first_run(sqlite3 *db);
+
 /* Number of documents in the index, or -1 on error. */
 long long pr_index_count(sqlite3 *db);
 

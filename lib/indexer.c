@@ -1491,6 +1491,8 @@ static int write_run(writer *w, file_list *l, index_root *roots, int nroots,
         rc = exec_sql(w->db, "COMMIT", err);
     if (rc != 0)
         sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    else
+        pr_index_finish_first_run(w->db);
     return rc;
 }
 
