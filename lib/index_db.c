@@ -244,6 +244,13 @@ static int check_version(sqlite3 *db, const char *path, int flags, pr_error *err
 {
     int v = user_version(db);
 
+    /* A rollback journal left by a killed first run (choose_journal):
+     * only a writer can roll it back. */
+    if (v < 0 && sqlite3_extended_errcode(db) == SQLITE_READONLY_ROLLBACK)
+        return pr_error_set(err, 0, 0,
+                            "%s: the first indexing run of this index was interrupted: "
+                            "run prsearch-index again to build it",
+                            path);
     if (v < 0)
         return pr_error_set(err, 0, 0, "%s: not a prsearch index (%s)", path,
                             sqlite3_errmsg(db));

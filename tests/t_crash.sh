@@ -65,8 +65,11 @@ mkdir -p "$park"
 IDX=$T_TMP/idx/index.db
 mkdir -p "$T_TMP/idx"
 mv "$tree/c$copies" "$park/"
+t0=$(now)
 "$PRSEARCH_INDEX" -q -d "$IDX" "$tree" 2>/dev/null; st=$?
+first_dur=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')
 check_match "first index of the tree less one copy (exit 0, or 1 for the corpus' broken page)" "$st" '^[01]$'
+check_eq "... in WAL mode once its first run is over" "$(sql "$IDX" "pragma journal_mode")" wal
 S_LESS=$(state "$IDX")
 P_LESS=$(search_total "$IDX")
 mv "$park/c$copies" "$tree/"
@@ -124,6 +127,41 @@ check_match "... with its summary" "$(tail -1 "$T_TMP/err")" '^indexed [0-9]+ fi
 check_eq "... to the full state" "$(state "$IDX")" "$S_FULL"
 check_eq "... and an intact index" "$(sql "$IDX" "pragma integrity_check") $(fts_check "$IDX")" "ok "
 rm -f "$IDX" "$IDX"-wal "$IDX"-shm
+
+# ---- first runs killed ----------------------------------------------------
+# A new index is written through a rollback journal until its first run
+# commits (lib/index_db.c choose_journal). Killed before that, it holds no
+# page: a reader gets 0 hits (nothing written yet) or a message saying the
+# first run was interrupted (a hot journal only a writer can roll back);
+# the next run builds it, in WAL mode.
+FIDX1=$T_TMP/first/index.db
+mv "$tree/c$copies" "$park/"
+for frac in 0.1 0.4 0.7; do
+    rm -rf "$T_TMP/first"; mkdir -p "$T_TMP/first"
+    delay=$(awk -v d="$first_dur" -v f="$frac" 'BEGIN { printf "%.3f", d * f }')
+    "$PRSEARCH_INDEX" -q -d "$FIDX1" "$tree" >/dev/null 2>&1 &
+    pid=$!
+    sleep "$delay"
+    kill -KILL "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null; st=$?
+    what="first run killed at ${delay}s"
+    out=$("$PRSEARCH" -d "$FIDX1" --json -n 1 etat 2>&1); rst=$?
+    if [[ $st != 137 ]]; then
+        check_eq "$what (it had ended, exit $st): the whole index" "$(search_total "$FIDX1")" "$P_LESS"
+    elif [[ $rst == 2 ]]; then
+        check_contains "$what: the reader says the first run was interrupted" "$out" \
+            "first indexing run of this index was interrupted: run prsearch-index again"
+    else # nothing written yet, or killed right after the commit
+        check_match "$what: the reader finds no page, or all of them" "$out" \
+            "^\\{\"query\":\"etat\",\"total\":(0|$P_LESS),"
+    fi
+    "$PRSEARCH_INDEX" -q -d "$FIDX1" "$tree" >/dev/null 2>&1; st=$?
+    check_match "$what: the next run completes" "$st" '^[01]$'
+    check_eq "$what: ... to the whole index, intact, in WAL mode" \
+        "$(state "$FIDX1") $(sql "$FIDX1" "pragma integrity_check") $(fts_check "$FIDX1") $(sql "$FIDX1" "pragma journal_mode")" \
+        "$S_LESS ok  wal"
+done
+mv "$park/c$copies" "$tree/"
 
 # ---- disk full -----------------------------------------------------------
 # A small set inside the tree, so indexing the tree later gives S_FULL.

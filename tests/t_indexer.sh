@@ -73,6 +73,32 @@ check_eq "a new index lists its surface forms and their stems, complete" \
 1"
 check_eq "WAL mode" "$(q "$IDX" "pragma journal_mode")" wal
 
+# A new index is written through a rollback journal until its first run
+# commits. A first run killed after SQLite began writing the file leaves a
+# hot journal that only a writer can roll back: here a copy of the files
+# taken in the middle of such a transaction (a tiny page cache makes it
+# write the file before the commit).
+hot=$T_TMP/hot
+mkdir -p "$hot"
+cp "$IDX" "$hot/idx.db"
+q "$hot/idx.db" "pragma journal_mode=delete" >/dev/null
+sqlite3 -batch "$hot/idx.db" >/dev/null 2>&1 <<SQL
+pragma cache_size=2;
+begin;
+update vocab set form = form || hex(randomblob(3000));
+.shell cp $hot/idx.db $hot/copy.db; cp $hot/idx.db-journal $hot/copy.db-journal
+rollback;
+SQL
+check "hot journal copied" test -s "$hot/copy.db-journal"
+out=$("$PRSEARCH" -d "$hot/copy.db" cloud 2>&1); st=$?
+check_eq "an interrupted first run: the reader exits 2" "$st" 2
+check_contains "... saying so" "$out" \
+    "copy.db: the first indexing run of this index was interrupted: run prsearch-index again"
+out=$("$PRSEARCH_INDEX" -d "$hot/copy.db" --json "$site" 2>/dev/null)
+check_eq "the next run completes it, in WAL mode" \
+    "$(json_field "$out" documents) $(q "$hot/copy.db" "pragma integrity_check; pragma journal_mode")" "4 ok
+wal"
+
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
 check_eq "rerun: all unchanged" "$(json_field "$out" unchanged)/$(json_field "$out" added)/$(json_field "$out" updated)" "4/0/0"
 
