@@ -1,7 +1,8 @@
 /*
  * strmap.h - a small open-addressing hash map from strings to a number
  * and an optional string, for the indexer's run-wide tables (vocabulary
- * deltas, fold cache) and the searcher's lexicon. Keys are copied.
+ * deltas, fold cache) and the searcher's lexicon. Keys are copied (and
+ * NUL-terminated; a key is its LEN bytes, NUL or not).
  * Not thread-safe: one owner at a time.
  */
 #ifndef STRMAP_H
@@ -14,6 +15,9 @@ typedef struct strmap_entry {
     char *key;        /* NULL: empty slot */
     long long n;
     char *aux;        /* owned by the map (freed with it), may be NULL */
+    uint64_t h;       /* strmap_hash() of the key, kept so that probes and
+                       * growth read no other entry's key */
+    size_t len;       /* of the key */
 } strmap_entry;
 
 typedef struct strmap {

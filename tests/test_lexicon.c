@@ -140,6 +140,15 @@ static void test_strmap(void)
     CHECK(strmap_find(&m, "k4999", 5) && strmap_find(&m, "k4999", 5)->n == 4999);
     CHECK(strmap_find(&m, "k5000", 5) == NULL);
     CHECK(strmap_find(&m, "k4", 1) == NULL); /* "k": a prefix is not a key */
+    for (i = 0, ok = 1; i < 5000; i++) { /* every key found again after 7 growths */
+        snprintf(key, sizeof key, "k%d", i);
+        e = strmap_find(&m, key, strlen(key));
+        ok &= e && e->n == i && e->len == strlen(key) && !strcmp(e->key, key);
+    }
+    CHECK_MSG(ok, "strmap: 5,000 keys found with their values after growing");
+    e = strmap_put(&m, "k1\0x", 4, &added); /* a key is its bytes, NUL included */
+    CHECK(e && added && e->len == 4 && !memcmp(e->key, "k1\0x", 5));
+    CHECK(strmap_find(&m, "k1", 2) && strmap_find(&m, "k1", 2)->n == 1);
     strmap_clear(&m);
     CHECK(m.len == 0 && strmap_find(&m, "k1", 2) == NULL);
     strmap_free(&m);
