@@ -692,6 +692,7 @@ static int parser_init(parser *ps)
     ps->surfaces = pr_surface_pairs_new();
     if (!ps->tok || !ps->lexer || !ps->vocab || !ps->surfaces)
         return -1;
+    pr_lexer_count_into(ps->lexer, ps->vocab);
     fr_tokenizer_watch_surfaces(ps->tok, pr_surface_pairs_add, ps->surfaces);
     return 0;
 }
@@ -786,8 +787,7 @@ static int prepare_row(parsed *p, parser *ps)
     if (!p->cats || !p->tags || !p->taxonomy || prepare_facets(p) != 0)
         return -1;
     fts_columns(p, text, len);
-    if (pr_page_facts_compute(ps->lexer, text, len, PR_FACTS_ALL, &p->facts) != 0 ||
-        pr_vocab_delta_count(ps->vocab, &p->facts, +1) != 0)
+    if (pr_page_facts_compute(ps->lexer, text, len, PR_FACTS_ALL | PR_FACTS_COUNT, &p->facts) != 0)
         return -1;
     for (c = 0; c < PR_NCOLS; c++) {
         if (fts5_french_record(ps->tok, text[c], len[c], &p->tokens) != 0)
@@ -1326,12 +1326,16 @@ static int parse_and_write(writer *w, file_list *l, const pr_index_options *opts
     pthread_mutex_destroy(&q.lock);
 done:
     for (t = 0; t < nthreads; t++) {
+        if (rc == 0 && pr_lexer_flush_counts(args[t].ps.lexer) != 0)
+            rc = pr_error_set(err, 0, 0, "out of memory");
         if (rc == 0)
             rc = pr_derived_merge(w->derived, args[t].ps.vocab, err);
         if (rc == 0)
             rc = pr_surface_pairs_write(w->db, args[t].ps.surfaces, err);
         parser_free(&args[t].ps);
     }
+    if (rc == 0 && self.lexer && pr_lexer_flush_counts(self.lexer) != 0)
+        rc = pr_error_set(err, 0, 0, "out of memory");
     if (rc == 0 && self.vocab)
         rc = pr_derived_merge(w->derived, self.vocab, err);
     if (rc == 0 && self.surfaces)

@@ -144,12 +144,17 @@ static uint64_t fnv(const char *s)
 
 /* ---- the lexer: words with a cache of their folded forms ------------------- */
 
-/* A word as written -> its folded and display forms. BLOCK holds the word
+/* A word as written -> its folded and display forms. TEXT holds the word
  * as written, then folded, then form, each NUL-terminated; blocks never
  * move, so pr_word values point into them until the cache is reset. */
+typedef struct lex_block {
+    long long pages; /* pages counted under this spelling (PR_FACTS_COUNT) */
+    char text[];
+} lex_block;
+
 typedef struct lex_entry {
     uint64_t h;     /* hash of the word as written */
-    char *block;    /* NULL: empty slot */
+    lex_block *block; /* NULL: empty slot */
     int rlen, flen, mlen, stop;
     uint64_t fh;    /* fnv(folded) */
 } lex_entry;
@@ -166,11 +171,23 @@ struct pr_lexer {
     size_t seen_cap;
     unsigned gen;
     int oom;
+    size_t max_entries;     /* reset the cache beyond this (between texts) */
+    pr_vocab_delta *counts; /* pr_lexer_count_into() */
+    size_t counted;         /* entries whose pages are not 0 */
 };
 
 pr_lexer *pr_lexer_new(void)
 {
-    return calloc(1, sizeof(pr_lexer));
+    pr_lexer *lx = calloc(1, sizeof(pr_lexer));
+
+    if (lx)
+        lx->max_entries = LEX_MAX_ENTRIES;
+    return lx;
+}
+
+void pr_lexer_set_max_entries(pr_lexer *lx, size_t n)
+{
+    lx->max_entries = n;
 }
 
 static void lexer_reset(pr_lexer *lx)
@@ -226,19 +243,21 @@ static const lex_entry *lexer_entry(pr_lexer *lx, const char *w, int n)
     if ((lx->len + 1) * 2 > lx->cap && lexer_grow(lx) != 0)
         return NULL;
     for (i = h & (lx->cap - 1); lx->v[i].block; i = (i + 1) & (lx->cap - 1))
-        if (lx->v[i].h == h && lx->v[i].rlen == n && !memcmp(lx->v[i].block, w, (size_t)n))
+        if (lx->v[i].h == h && lx->v[i].rlen == n && !memcmp(lx->v[i].block->text, w, (size_t)n))
             return &lx->v[i];
     e = &lx->v[i];
     folded = fr_fold(w, n);
     form = display_form(w, n);
     if (folded && form) {
         int flen = (int)strlen(folded), mlen = (int)strlen(form);
-        e->block = malloc((size_t)n + (size_t)flen + (size_t)mlen + 3);
+        e->block = malloc(sizeof *e->block + (size_t)n + (size_t)flen + (size_t)mlen + 3);
         if (e->block) {
-            memcpy(e->block, w, (size_t)n);
-            e->block[n] = '\0';
-            memcpy(e->block + n + 1, folded, (size_t)flen + 1);
-            memcpy(e->block + n + 1 + flen + 1, form, (size_t)mlen + 1);
+            char *t = e->block->text;
+            e->block->pages = 0;
+            memcpy(t, w, (size_t)n);
+            t[n] = '\0';
+            memcpy(t + n + 1, folded, (size_t)flen + 1);
+            memcpy(t + n + 1 + flen + 1, form, (size_t)mlen + 1);
             e->h = h;
             e->rlen = n;
             e->flen = flen;
@@ -272,7 +291,8 @@ static int lexer_span(void *ctx, const char *text, int start, int end)
     w = &lx->words[lx->nwords++];
     w->start = start;
     w->end = end;
-    w->folded = e->block + e->rlen + 1;
+    w->folded = e->block->text + e->rlen + 1;
+    w->pages = &e->block->pages;
     w->form = w->folded + e->flen + 1;
     w->flen = e->flen;
     w->mlen = e->mlen;
@@ -423,8 +443,9 @@ static int facts_acronym(void *ctx, const char *acronym, const char *long_form, 
 }
 
 /* What the vocabulary counts of the words lx->words[from..]: each folded
- * word once per page (under its first form), stop words left out. */
-static int facts_words(pr_lexer *lx, pr_page_facts *f, pr_buf *b, int from)
+ * word once per page (under its first form), stop words left out. COUNT:
+ * counted on the spelling's cache entry (PR_FACTS_COUNT), else listed. */
+static int facts_words(pr_lexer *lx, pr_page_facts *f, pr_buf *b, int from, int count)
 {
     int i;
 
@@ -432,6 +453,11 @@ static int facts_words(pr_lexer *lx, pr_page_facts *f, pr_buf *b, int from)
         const pr_word *w = &lx->words[i];
         if (w->stop || w->flen + w->mlen + 2 > PR_VOCAB_KEY_MAX || !first_on_page(lx, w))
             continue;
+        if (count) {
+            if ((*w->pages)++ == 0)
+                lx->counted++;
+            continue;
+        }
         pr_buf_add(b, w->folded, (size_t)w->flen);
         pr_buf_addc(b, '\t');
         if (facts_add(b, w->form, (size_t)w->mlen) != 0)
@@ -449,11 +475,16 @@ int pr_page_facts_compute(pr_lexer *lx, const char *const text[PR_FACT_COLS],
     int col, rc = 0;
 
     memset(f, 0, sizeof *f);
+    if ((what & PR_FACTS_COUNT) && !lx->counts)
+        return -1;
+    if (lx->len > lx->max_entries) {
+        if (lx->counted > 0 && pr_lexer_flush_counts(lx) != 0)
+            return -1;
+        lexer_reset(lx);
+    }
     pr_buf_init(&b[0]);
     pr_buf_init(&b[1]);
     f->priv = b;
-    if (lx->len > LEX_MAX_ENTRIES)
-        lexer_reset(lx);
     /* one page at most has as many distinct words as words: size the
      * "seen" set from the text lengths (a word takes 2 bytes or more) */
     {
@@ -481,7 +512,7 @@ int pr_page_facts_compute(pr_lexer *lx, const char *const text[PR_FACT_COLS],
         lx->nwords = 0;
         rc = lexer_cut(lx, text[col], len[col]);
         if (rc == 0)
-            rc = facts_words(lx, f, &b[0], 0);
+            rc = facts_words(lx, f, &b[0], 0, what & PR_FACTS_COUNT);
         if (!(what & PR_FACTS_ALL))
             continue;
         if (rc == 0 && col < 4 && lx->nwords > 0) /* title, headings, chapeau, body */
@@ -605,6 +636,33 @@ static int delta_add(strmap *m, const char *key, size_t n, long long by)
         return -1;
     e->n += by;
     return 0;
+}
+
+int pr_lexer_flush_counts(pr_lexer *lx)
+{
+    char key[PR_VOCAB_KEY_MAX];
+    size_t i;
+
+    for (i = 0; i < lx->cap && lx->counted > 0; i++) {
+        lex_entry *e = &lx->v[i];
+        const char *folded;
+        if (!e->block || e->block->pages == 0)
+            continue;
+        folded = e->block->text + e->rlen + 1;
+        memcpy(key, folded, (size_t)e->flen); /* facts_words() kept them short */
+        key[e->flen] = '\t';
+        memcpy(key + e->flen + 1, folded + e->flen + 1, (size_t)e->mlen);
+        if (delta_add(&lx->counts->m, key, (size_t)(e->flen + 1 + e->mlen), e->block->pages) != 0)
+            return -1;
+        e->block->pages = 0;
+        lx->counted--;
+    }
+    return 0;
+}
+
+void pr_lexer_count_into(pr_lexer *lx, pr_vocab_delta *v)
+{
+    lx->counts = v;
 }
 
 int pr_vocab_delta_count(pr_vocab_delta *v, const pr_page_facts *f, int sign)

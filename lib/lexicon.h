@@ -59,6 +59,7 @@ typedef struct pr_word {
     int flen, mlen;            /* their lengths */
     int stop;                  /* folded is a stop word */
     uint64_t fh;               /* FNV-1a 64 of folded */
+    long long *pages;          /* the lexer's count for this spelling */
 } pr_word;
 
 /* Word cutting with a cache of folded and display forms (French text is
@@ -66,7 +67,11 @@ typedef struct pr_word {
 typedef struct pr_lexer pr_lexer;
 
 pr_lexer *pr_lexer_new(void);
+/* Free LX; counts not moved by pr_lexer_flush_counts() are lost. */
 void pr_lexer_free(pr_lexer *lx);
+/* Reset LX's cache when it holds more than N spellings (default 1M),
+ * between pages: a bound on memory, and how tests make it reset. */
+void pr_lexer_set_max_entries(pr_lexer *lx, size_t n);
 
 /*
  * What one page gives the derived tables, computed from its text alone
@@ -75,9 +80,16 @@ void pr_lexer_free(pr_lexer *lx);
  */
 #define PR_FACT_COLS 5
 #define PR_VOCAB_KEY_MAX 512 /* longer folded + form pairs are not counted */
-enum { PR_FACTS_ALL = 1 };  /* WHAT: also acronyms and fingerprint; else words only */
+/* WHAT: PR_FACTS_ALL: also acronyms and fingerprint, else words only;
+ * PR_FACTS_COUNT: count the words (+1 each, as pr_vocab_delta_count()
+ * would) on the lexer's cache entries instead of listing them in WORDS,
+ * for the delta given to pr_lexer_count_into(): no string is built and no
+ * map probed per word of a page, only once per spelling when the counts
+ * are moved. */
+enum { PR_FACTS_ALL = 1, PR_FACTS_COUNT = 2 };
 typedef struct pr_page_facts {
-    char *words;      /* NWORDS "folded\tform\0": each folded word once, first form */
+    char *words;      /* NWORDS "folded\tform\0": each folded word once, first form
+                         (none with PR_FACTS_COUNT) */
     int nwords;
     char *acronyms;   /* NACRONYMS "acronym\0long form\0key\0" (acronyms.h) */
     int nacronyms;
@@ -122,6 +134,11 @@ pr_vocab_delta *pr_vocab_delta_new(void);
 void pr_vocab_delta_free(pr_vocab_delta *v);
 /* Count each word of F, SIGN times. Returns 0, or -1 out of memory. */
 int pr_vocab_delta_count(pr_vocab_delta *v, const pr_page_facts *f, int sign);
+/* Have LX count pages computed with PR_FACTS_COUNT for V. */
+void pr_lexer_count_into(pr_lexer *lx, pr_vocab_delta *v);
+/* Move LX's counts to its delta (also done before LX resets its cache).
+ * Returns 0, or -1 out of memory (the counts not moved stay). */
+int pr_lexer_flush_counts(pr_lexer *lx);
 /* Add V to the run's changes (before pr_derived_finish). */
 int pr_derived_merge(pr_derived *d, const pr_vocab_delta *v, pr_error *err);
 

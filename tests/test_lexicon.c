@@ -316,12 +316,105 @@ static void test_regroup_no_chain(void)
     sqlite3_close(db);
 }
 
+/* ---- vocabulary counts: listed per page, or counted on the lexer -------- */
+
+/* The text of page I: words shared by pages, spellings of one folded word
+ * (État, état, ETAT), words of page I only, a stop word. */
+static void page_text(int i, char *buf, size_t cap)
+{
+    static const char *const shared[] = {"État", "état", "ETAT", "numérique", "Numérique",
+                                         "recrutement", "FranceConnect", "le", "talents"};
+    size_t n = 0;
+    int k;
+
+    for (k = 0; k < 12 && n + 40 < cap; k++) /* words are letters only */
+        n += (size_t)snprintf(buf + n, cap - n, "%s mot%c%c ", shared[(i * 7 + k) % 9],
+                              'a' + i % 5, 'a' + k);
+    snprintf(buf + n, cap - n, "unique%c%c", 'a' + i / 26, 'a' + i % 26);
+}
+
+/* The vocabulary rows (term form df) of 40 pages counted one way:
+ * COUNT on the lexer (PR_FACTS_COUNT), MAX its cache size (0: default),
+ * else listed in the facts and counted with pr_vocab_delta_count. */
+static char *vocab_of(int count, size_t max)
+{
+    sqlite3 *db;
+    sqlite3_stmt *st;
+    pr_derived *d;
+    pr_lexer *lx = pr_lexer_new();
+    pr_vocab_delta *v = pr_vocab_delta_new();
+    pr_error err;
+    char text[1024], *out = calloc(1, 65536);
+    size_t n = 0;
+    int i, rc = 0;
+
+    if (sqlite3_open(":memory:", &db) != SQLITE_OK || !lx || !v || !out)
+        return out;
+    sqlite3_exec(db, "CREATE TABLE documents(id INTEGER PRIMARY KEY, simhash INTEGER, title TEXT,"
+                     " headings TEXT, chapeau TEXT, body TEXT, taxonomy TEXT);"
+                     "CREATE TABLE doc_dups(doc_id INTEGER, grp INTEGER);"
+                     "CREATE TABLE doc_acronyms(doc_id, acronym, long_form, long_key);"
+                     "CREATE TABLE vocab(term TEXT NOT NULL, form TEXT NOT NULL, df INTEGER NOT NULL,"
+                     " PRIMARY KEY(term, form)) WITHOUT ROWID",
+                 NULL, NULL, NULL);
+    d = pr_derived_new(db);
+    if (count)
+        pr_lexer_count_into(lx, v);
+    if (max)
+        pr_lexer_set_max_entries(lx, max);
+    for (i = 0; i < 40 && rc == 0; i++) {
+        const char *cols[PR_FACT_COLS] = {"Titre", "", "", text, ""};
+        int lens[PR_FACT_COLS] = {5, 0, 0, 0, 0};
+        pr_page_facts f;
+        page_text(i, text, sizeof text);
+        lens[3] = (int)strlen(text);
+        rc = pr_page_facts_compute(lx, cols, lens, count ? PR_FACTS_COUNT : 0, &f);
+        if (rc == 0 && !count)
+            rc = pr_vocab_delta_count(v, &f, +1);
+        if (rc == 0)
+            pr_page_facts_free(&f);
+    }
+    if (rc == 0 && count)
+        rc = pr_lexer_flush_counts(lx);
+    if (rc == 0 && d && pr_derived_merge(d, v, &err) == 0 && pr_derived_finish(d, &err) == 0 &&
+        sqlite3_prepare_v2(db, "SELECT term, form, df FROM vocab ORDER BY 1, 2", -1, &st, NULL) ==
+            SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW && n + 200 < 65536)
+            n += (size_t)snprintf(out + n, 65536 - n, "%s %s %d\n", sqlite3_column_text(st, 0),
+                                  sqlite3_column_text(st, 1), sqlite3_column_int(st, 2));
+        sqlite3_finalize(st);
+    }
+    pr_derived_free(d);
+    sqlite3_close(db);
+    pr_lexer_free(lx);
+    pr_vocab_delta_free(v);
+    return out;
+}
+
+static void test_vocab_counts(void)
+{
+    char *listed = vocab_of(0, 0), *counted = vocab_of(1, 0), *reset = vocab_of(1, 8);
+
+    CHECK_MSG(listed && strstr(listed, "etat ETAT 4\netat état 36\n") &&
+                  strstr(listed, "uniquebn uniquebn 1\n") && strstr(listed, "motaa motaa 8\n") &&
+                  !strstr(listed, "\nle "),
+              "vocabulary: each folded word once a page, under its first form, no stop word");
+    CHECK_MSG(listed && counted && !strcmp(listed, counted),
+              "vocabulary counted on the lexer = listed and counted per page");
+    CHECK_MSG(listed && reset && !strcmp(listed, reset),
+              "... also when the lexer's cache resets between pages (8 spellings)");
+    free(listed);
+    free(counted);
+    free(reset);
+}
+
 int main(void)
 {
     test_words();
     test_acronyms();
     test_simhash();
     test_strmap();
+    test_vocab_counts();
     test_regroup();
     test_regroup_no_chain();
     return unit_done();
