@@ -5,7 +5,9 @@
  * the indexer (indexer.c) writes rows and the searcher (search.c) reads
  * them. The FTS5 table is external-content over `documents`, synchronised
  * by triggers, so a writer only ever touches `documents` and `doc_facets`,
- * and snippets can be cut from the stored text.
+ * and snippets can be cut from the stored text. It also picks the
+ * journal: WAL, so readers keep the previous state during a run, except
+ * for a new index's first run (choose_journal).
  */
 #include "index_db.h"
 

@@ -8,7 +8,10 @@
  * written once at the end: one SQL upsert per distinct word instead of
  * one per word of every page. Each page counts once per folded word,
  * under the first form it uses, so subtracting a page's old text gives
- * back exactly what adding it gave.
+ * back exactly what adding it gave. The indexer's parser threads count on
+ * their word cache's entries (one per spelling, already in hand from
+ * cutting the text: PR_FACTS_COUNT) and move the counts to the map once
+ * per spelling, not once per word of every page.
  */
 #include "lexicon.h"
 
@@ -685,7 +688,7 @@ int pr_derived_merge(pr_derived *d, const pr_vocab_delta *v, pr_error *err)
 
     for (i = 0; i < v->m.cap; i++) {
         const strmap_entry *e = &v->m.v[i];
-        if (e->key && e->n && delta_add(&d->run.m, e->key, strlen(e->key), e->n) != 0)
+        if (e->key && e->n && delta_add(&d->run.m, e->key, e->len, e->n) != 0)
             return pr_error_set(err, 0, 0, "out of memory");
     }
     return 0;
