@@ -116,6 +116,50 @@ static int grow_pages(search_docs *d, int *cap)
     return 0;
 }
 
+/*
+ * Put the pages in id order (the scan gives them in date order). A query's
+ * rows come in id order (FTS5 gives rowids ascending), and each row reads
+ * its page's date, group, length and facets: in id order these reads go
+ * front to back through the arrays; in date order each was a cache miss,
+ * a quarter of a broad query's time at 100k pages (perf).
+ * Pages with a negative id (never given by SQLite, but legal) go last.
+ */
+static int order_by_id(search_docs *d)
+{
+    size_t n = (size_t)d->n + 1;
+    sqlite3_int64 *id = malloc(n * sizeof *id), *date_ts = malloc(n * sizeof *date_ts);
+    int *day = malloc(n * sizeof *day), k = 0;
+
+    if (!id || !date_ts || !day) {
+        free(id);
+        free(date_ts);
+        free(day);
+        return -1;
+    }
+    for (sqlite3_int64 v = 0; v <= d->max_id; v++) {
+        int j = d->index_of[v];
+        if (j < 0)
+            continue;
+        id[k] = v;
+        date_ts[k] = d->date_ts[j];
+        day[k] = d->day[j];
+        d->index_of[v] = k++;
+    }
+    for (int j = 0; j < d->n; j++)
+        if (d->id[j] < 0) {
+            id[k] = d->id[j];
+            date_ts[k] = d->date_ts[j];
+            day[k++] = d->day[j];
+        }
+    free(d->id);
+    free(d->date_ts);
+    free(d->day);
+    d->id = id;
+    d->date_ts = date_ts;
+    d->day = day;
+    return 0;
+}
+
 /* Pages, their dates and days: an index-only scan of documents_dates
  * (schema 4; older indexes: the table itself, slower but the same). */
 static int load_pages(pr_searcher *s, search_docs *d, pr_error *err)
@@ -151,7 +195,7 @@ static int load_pages(pr_searcher *s, search_docs *d, pr_error *err)
     for (int i = 0; i < d->n; i++)
         if (d->id[i] >= 0)
             d->index_of[d->id[i]] = i;
-    return 0;
+    return order_by_id(d) == 0 ? 0 : oom(err);
 }
 
 /* Sum of the varints of an fts_docsize blob: the page's tokens in every
