@@ -8,6 +8,11 @@
  * extension (sqlite3ext.h, SQLITE_EXTENSION_INIT3). The fts5_api pointer is
  * obtained the documented way, `SELECT fts5(?1)` with sqlite3_bind_pointer,
  * which works in both builds.
+ *
+ * Each tokenizer knows the connection it was registered on: in a
+ * tokenize='french listed' table (fts5_french.h) a prefix reads the
+ * index's surface list there while FTS5 parses the query, a nested read
+ * SQLite allows.
  */
 #ifdef PR_SQLITE_EXTENSION
 #include <sqlite3ext.h>
@@ -28,23 +33,103 @@ _Static_assert(FR_TOKEN_COLOCATED == FTS5_TOKEN_COLOCATED, "colocated flags diff
 
 static const char no_fts5[] = "this SQLite has no FTS5 (prsearch needs SQLite built with FTS5)";
 
-/* The tokenizer takes no arguments: `tokenize='french'`. */
-static int french_create(void *unused, const char **args, int nargs, Fts5Tokenizer **out)
-{
+/* One tokenizer of one table on one connection (FTS5 makes them). */
+typedef struct french_tok {
     fr_tokenizer *t;
+    sqlite3 *db;   /* the connection it was registered on: the surface list */
+    int listed;    /* tokenize='french listed' (fts5_french.h) */
+} french_tok;
+
+/* `tokenize='french'` or `tokenize='french listed'`; CTX is the
+ * connection (fts5_french_register). */
+static int french_create(void *ctx, const char **args, int nargs, Fts5Tokenizer **out)
+{
+    french_tok *ft;
     *out = NULL;
-    if (nargs > 0)
+    if (nargs > 1 || (nargs == 1 && strcmp(args[0], "listed") != 0))
         return SQLITE_ERROR;
-    t = fr_tokenizer_new();
-    if (t == NULL)
+    ft = calloc(1, sizeof *ft);
+    if (ft == NULL || (ft->t = fr_tokenizer_new()) == NULL) {
+        free(ft);
         return SQLITE_NOMEM;
-    *out = (Fts5Tokenizer *)t;
+    }
+    ft->db = ctx;
+    ft->listed = nargs == 1;
+    *out = (Fts5Tokenizer *)ft;
     return SQLITE_OK;
 }
 
 static void french_delete(Fts5Tokenizer *tok)
 {
-    fr_tokenizer_free((fr_tokenizer *)tok);
+    french_tok *ft = (french_tok *)tok;
+    fr_tokenizer_free(ft->t);
+    free(ft);
+}
+
+/* ---- listed surface tokens ----------------------------------------------- */
+
+enum { SURF_LETTER = 0x80, SURF_DIGIT = 0x9A, SURF_END = 0xA4, SURF_ESCAPE = 0xBF };
+
+int fts5_french_surface_token(const char *form, int len, char *out)
+{
+    int n = 0;
+
+    out[n++] = FTS5_FRENCH_LISTED_MARK;
+    for (int i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)form[i];
+        if (c >= 'a' && c <= 'z') {
+            out[n++] = (char)(SURF_LETTER + (c - 'a'));
+        } else if (c >= '0' && c <= '9') {
+            out[n++] = (char)(SURF_DIGIT + (c - '0'));
+        } else {
+            out[n++] = (char)SURF_ESCAPE;
+            out[n++] = (char)(0x80 | c >> 6);
+            out[n++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    return n;
+}
+
+int fts5_french_surface_form(const char *token, int len, char *out, int cap)
+{
+    const unsigned char *u = (const unsigned char *)token;
+    int n = 0;
+
+    if (len < 1 || token[0] != FTS5_FRENCH_LISTED_MARK)
+        return -1;
+    for (int i = 1; i < len && n < cap; i++) {
+        if (u[i] >= SURF_LETTER && u[i] < SURF_DIGIT)
+            out[n++] = (char)('a' + (u[i] - SURF_LETTER));
+        else if (u[i] >= SURF_DIGIT && u[i] < SURF_END)
+            out[n++] = (char)('0' + (u[i] - SURF_DIGIT));
+        else if (u[i] == SURF_ESCAPE && i + 2 < len && (u[i + 1] & 0xFC) == 0x80 &&
+                 (u[i + 2] & 0xC0) == 0x80) {
+            out[n++] = (char)((u[i + 1] & 0x03) << 6 | (u[i + 2] & 0x3F));
+            i += 2;
+        } else {
+            return -1;
+        }
+    }
+    return n;
+}
+
+/* Passes tokens on to NEXT, surface tokens as listed surface tokens. */
+typedef struct listing {
+    fr_token_fn next;
+    void *ctx;
+    char buf[FTS5_FRENCH_SURFACE_MAX(1100)];
+} listing;
+
+static int list_token(void *ctx, int flags, const char *token, int len, int start, int end)
+{
+    listing *l = ctx;
+
+    if (len < 1 || token[0] != FR_SURFACE_MARK)
+        return l->next(l->ctx, flags, token, len, start, end);
+    if (FTS5_FRENCH_SURFACE_MAX(len - 1) > (int)sizeof l->buf)
+        return 0; /* cannot happen: forms are at most FORM_MAX bytes */
+    return l->next(l->ctx, flags, l->buf, fts5_french_surface_token(token + 1, len - 1, l->buf),
+                   start, end);
 }
 
 /* FTS5's reasons for tokenizing, as fr_tokenizer modes; AUX (auxiliary
@@ -92,7 +177,11 @@ static int record_token(void *ctx, int flags, const char *token, int len, int st
 
 int fts5_french_record(fr_tokenizer *t, const char *text, int len, fts5_french_tokens *out)
 {
-    return fr_tokenize(t, FR_MODE_DOCUMENT, text, len, record_token, out) ? -1 : 0;
+    listing l;
+
+    l.next = record_token;
+    l.ctx = out;
+    return fr_tokenize(t, FR_MODE_DOCUMENT, text, len, list_token, &l) ? -1 : 0;
 }
 
 void fts5_french_tokens_free(fts5_french_tokens *tok)
@@ -224,9 +313,113 @@ void fts5_french_replay_use(fts5_french_replay *r)
     replay_now = r;
 }
 
+/* ---- prefixes in a listed table ------------------------------------------ */
+
+/* What FR_MODE_PREFIX gave for the last word: its forms, passed on, and
+ * its surface form, kept back. */
+typedef struct prefix_pass {
+    fr_token_fn next;
+    void *ctx;
+    char forms[3][256];
+    int lens[3], nforms;
+    char surface[1100];
+    int slen, start, end; /* slen 0: none */
+} prefix_pass;
+
+static int prefix_token(void *ctx, int flags, const char *token, int len, int start, int end)
+{
+    prefix_pass *p = ctx;
+
+    if (!(flags & FR_TOKEN_COLOCATED)) /* a new word: the last one counts */
+        p->nforms = p->slen = 0;
+    if (len > 0 && token[0] == FR_SURFACE_MARK) {
+        /* always after the word's other forms (fr_tokenizer.c emit_prefix) */
+        if (len - 1 < (int)sizeof p->surface) {
+            memcpy(p->surface, token + 1, (size_t)len - 1);
+            p->slen = len - 1;
+            p->start = start;
+            p->end = end;
+        }
+        return 0;
+    }
+    if (p->nforms < 3 && len < (int)sizeof p->forms[0]) {
+        memcpy(p->forms[p->nforms], token, (size_t)len);
+        p->lens[p->nforms++] = len;
+    }
+    return p->next(p->ctx, flags, token, len, start, end);
+}
+
+/* Does one of the prefix's forms start STEM (column COL of ST)? */
+static int stem_reached(const prefix_pass *p, sqlite3_stmt *st, int col)
+{
+    const char *stem = (const char *)sqlite3_column_text(st, col);
+    int len = sqlite3_column_bytes(st, col);
+
+    for (int i = 0; stem && i < p->nforms; i++)
+        if (p->lens[i] <= len && !memcmp(stem, p->forms[i], (size_t)p->lens[i]))
+            return 1;
+    return 0;
+}
+
+/* Give, colocated, each listed surface form starting with the prefix that
+ * its stems do not reach (the list's rows: surface, stems a and b). */
+static int give_listed_surfaces(const french_tok *ft, prefix_pass *p)
+{
+    char hi[sizeof p->surface + 1], last[sizeof p->surface], tok[FTS5_FRENCH_SURFACE_MAX(1100)];
+    int lastlen = -1, rc = SQLITE_OK;
+    sqlite3_stmt *st = NULL;
+
+    if (!ft->db || sqlite3_prepare_v2(ft->db,
+                                      "SELECT surface, a, b FROM prefix_surfaces"
+                                      " WHERE surface >= ?1 AND surface < ?2",
+                                      -1, &st, NULL) != SQLITE_OK) {
+        /* no list: the surface as typed, whole */
+        sqlite3_finalize(st);
+        return p->next(p->ctx, FR_TOKEN_COLOCATED, tok,
+                       fts5_french_surface_token(p->surface, p->slen, tok), p->start, p->end);
+    }
+    /* the forms starting with the prefix sort before prefix + 0xff */
+    memcpy(hi, p->surface, (size_t)p->slen);
+    hi[p->slen] = (char)0xff;
+    sqlite3_bind_text(st, 1, p->surface, p->slen, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, hi, p->slen + 1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        int slen = sqlite3_column_bytes(st, 0);
+        rc = SQLITE_OK;
+        if (!s || slen >= (int)sizeof last || (slen == lastlen && !memcmp(s, last, (size_t)slen)) ||
+            stem_reached(p, st, 1) || stem_reached(p, st, 2))
+            continue;
+        memcpy(last, s, (size_t)slen);
+        lastlen = slen;
+        rc = p->next(p->ctx, FR_TOKEN_COLOCATED, tok, fts5_french_surface_token(s, slen, tok),
+                     p->start, p->end);
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static int listed_prefix(const french_tok *ft, const char *text, int len, fr_token_fn xtoken,
+                         void *ctx)
+{
+    prefix_pass p;
+    int rc;
+
+    p.next = xtoken;
+    p.ctx = ctx;
+    p.nforms = p.slen = 0;
+    rc = fr_tokenize(ft->t, FR_MODE_PREFIX, text, len, prefix_token, &p);
+    if (rc == 0 && p.slen > 0 && p.nforms > 0)
+        rc = give_listed_surfaces(ft, &p);
+    return rc;
+}
+
+/* ---- the tokenizer -------------------------------------------------------- */
+
 static int french_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char *text, int len,
                            int (*xtoken)(void *, int, const char *, int, int, int))
 {
+    french_tok *ft = (french_tok *)tok;
     fr_mode mode;
     int rc;
 
@@ -245,7 +438,16 @@ static int french_tokenize(Fts5Tokenizer *tok, void *ctx, int flags, const char 
         mode = FR_MODE_PREFIX_STEMS;
         len--;
     }
-    rc = fr_tokenize((fr_tokenizer *)tok, mode, text, len, xtoken, ctx);
+    if (ft->listed && mode == FR_MODE_DOCUMENT) {
+        listing l;
+        l.next = xtoken;
+        l.ctx = ctx;
+        rc = fr_tokenize(ft->t, mode, text, len, list_token, &l);
+    } else if (ft->listed && mode == FR_MODE_PREFIX) {
+        rc = listed_prefix(ft, text, len, xtoken, ctx);
+    } else {
+        rc = fr_tokenize(ft->t, mode, text, len, xtoken, ctx);
+    }
     return rc == -1 ? SQLITE_NOMEM : rc;
 }
 
@@ -270,5 +472,5 @@ int fts5_french_register(sqlite3 *db, const char **errmsg)
             *errmsg = no_fts5;
         return SQLITE_ERROR;
     }
-    return api->xCreateTokenizer(api, "french", NULL, &french, NULL);
+    return api->xCreateTokenizer(api, "french", db, &french, NULL);
 }

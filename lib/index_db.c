@@ -160,9 +160,9 @@ static const char schema_v4[] =
 /*
  * Version 5: the surface forms (FR_SURFACE_MARK tokens) the index holds,
  * with their stems, for prefix queries (prefix_surfaces.h). Meta
- * 'prefix_surfaces' = 'complete' says the list has every one: the indexer
- * sets it after a run that tokenized every page (a new index, --full),
- * and pages written by anyone else (the triggers) clear it.
+ * 'prefix_surfaces' = 'complete' says the list has every one: every
+ * indexing run leaves it so (indexer.c note_surfaces), and pages written by
+ * anyone else (the triggers) clear it.
  */
 static const char schema_v5[] =
     "CREATE TABLE prefix_surfaces("
@@ -183,6 +183,25 @@ static const char schema_v5[] =
     "  DELETE FROM meta WHERE key = 'prefix_surfaces';"
     "END;"
     "PRAGMA user_version = 5;";
+
+/*
+ * Version 6: surface forms without entries in the prefix indexes
+ * (tokenize='french listed', fts5_french.h): a quarter of what the indexer
+ * wrote into FTS5. The fts table is recreated and rebuilt from the stored
+ * text, as for version 2, and given its merge settings again (they live in
+ * the table). The surface list stays as it was: it holds forms, not how
+ * they are written.
+ */
+static const char schema_v6[] =
+    "DROP TABLE fts;"
+    "CREATE VIRTUAL TABLE fts USING fts5("
+    "  title, headings, chapeau, body, taxonomy,"
+    "  content='documents', content_rowid='id', tokenize='french listed',"
+    "  prefix='" PR_FTS_PREFIX "');"
+    "INSERT INTO fts(fts) VALUES ('rebuild');"
+    "INSERT INTO fts(fts, rank) VALUES ('automerge', 16);"
+    "INSERT INTO fts(fts, rank) VALUES ('crisismerge', 64);"
+    "PRAGMA user_version = 6;";
 
 static int user_version(sqlite3 *db)
 {
@@ -229,6 +248,8 @@ static int migrate(sqlite3 *db, const char *path, int version, pr_error *err)
         rc = sqlite3_exec(db, schema_v4, NULL, NULL, &msg);
     if (rc == SQLITE_OK && version < 5)
         rc = sqlite3_exec(db, schema_v5, NULL, NULL, &msg);
+    if (rc == SQLITE_OK && version < 6)
+        rc = sqlite3_exec(db, schema_v6, NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {

@@ -44,7 +44,7 @@
 #include <sqlite3.h>
 #include "pr_error.h"
 
-#define PR_SCHEMA_VERSION 5
+#define PR_SCHEMA_VERSION 6
 /* The oldest schema a reader takes as it is: version 3 only changed how
  * the indexer writes, version 4 added an index readers use when it is
  * there (index_db.c). */

@@ -1445,19 +1445,41 @@ static int index_empty(sqlite3 *db)
     return empty;
 }
 
-/* The surface list (prefix_surfaces.h) has every form of the index after
- * a run that tokenized every page on the parser threads: on a new index,
- * or --full (where a rejected file keeps its page as it was indexed, maybe
- * before the list). A page FTS5 tokenized itself may have added forms the
- * list lacks. EMPTY: the index had no page when the run began. */
+/* Is the surface list (prefix_surfaces.h) marked complete? */
+static int surfaces_complete(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int yes = 0;
+
+    if (sqlite3_prepare_v2(db, PR_SURFACES_COMPLETE_SQL, -1, &st, NULL) == SQLITE_OK)
+        yes = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return yes;
+}
+
+/*
+ * Every run leaves the surface list (prefix_surfaces.h) complete: prefix
+ * queries on the index find surface forms through it alone
+ * (fts5_french.h). The parser threads report the forms of every page they
+ * tokenize, so the list stays complete when it was, and becomes so after a
+ * run that tokenized every page (a new index, --full with no rejected
+ * file: a rejected one keeps its page as it was indexed, maybe before the
+ * list). Otherwise (an index whose pages were written by hand, or rebuilt
+ * by FTS5, or FTS5 tokenized a page of this run itself) the forms of every
+ * stored page are read again. EMPTY: the index had no page when the run
+ * began.
+ */
 static int note_surfaces(writer *w, const pr_index_options *opts, int empty, pr_error *err)
 {
-    if (fts5_french_replay_misses(w->replay) > 0)
-        return exec_sql(w->db, "DELETE FROM meta WHERE key = 'prefix_surfaces'", err);
-    if (empty || (opts->full && w->stats->rejected == 0))
-        return exec_sql(w->db, "INSERT OR REPLACE INTO meta(key, value)"
-                               " VALUES ('prefix_surfaces', 'complete')", err);
-    return 0;
+    int misses = fts5_french_replay_misses(w->replay) > 0;
+
+    if (!misses && surfaces_complete(w->db))
+        return 0;
+    if ((misses || !(empty || (opts->full && w->stats->rejected == 0))) &&
+        pr_surfaces_list_all(w->db, err) != 0)
+        return -1;
+    return exec_sql(w->db, "INSERT OR REPLACE INTO meta(key, value)"
+                           " VALUES ('prefix_surfaces', 'complete')", err);
 }
 
 static int write_run(writer *w, file_list *l, index_root *roots, int nroots,

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fr_tokenizer.h"
 #include "strmap.h"
 
 struct pr_surface_pairs {
@@ -86,6 +87,46 @@ int pr_surface_pairs_write(sqlite3 *db, const pr_surface_pairs *p, pr_error *err
         return pr_error_set(err, 0, 0, "index write failed (prefix surfaces): %s",
                             sqlite3_errmsg(db));
     return 0;
+}
+
+static int ignore_token(void *ctx, int flags, const char *token, int len, int start, int end)
+{
+    (void)ctx, (void)flags, (void)token, (void)len, (void)start, (void)end;
+    return 0;
+}
+
+int pr_surfaces_list_all(sqlite3 *db, pr_error *err)
+{
+    fr_tokenizer *t = fr_tokenizer_new();
+    pr_surface_pairs *p = pr_surface_pairs_new();
+    sqlite3_stmt *st = NULL;
+    int rc = t && p ? SQLITE_OK : SQLITE_NOMEM;
+
+    if (rc == SQLITE_OK)
+        rc = sqlite3_prepare_v2(db, "SELECT title, headings, chapeau, body, taxonomy"
+                                    " FROM documents", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        fr_tokenizer_watch_surfaces(t, pr_surface_pairs_add, p);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rc = SQLITE_OK;
+        for (int c = 0; rc == SQLITE_OK && c < 5; c++) {
+            const char *text = (const char *)sqlite3_column_text(st, c);
+            if (text && fr_tokenize(t, FR_MODE_DOCUMENT, text, sqlite3_column_bytes(st, c),
+                                    ignore_token, NULL) != 0)
+                rc = SQLITE_NOMEM;
+        }
+    }
+    if (rc == SQLITE_DONE)
+        rc = SQLITE_OK;
+    else
+        pr_error_set(err, 0, 0, "index read failed (prefix surfaces): %s",
+                     rc == SQLITE_NOMEM ? "out of memory" : sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    fr_tokenizer_free(t);
+    if (rc == SQLITE_OK && pr_surface_pairs_write(db, p, err) != 0)
+        rc = SQLITE_ERROR;
+    pr_surface_pairs_free(p);
+    return rc == SQLITE_OK ? 0 : -1;
 }
 
 /* Does one of the forms start STEM? */

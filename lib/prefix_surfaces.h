@@ -18,9 +18,15 @@
  * other forms: every position ~P* matches is then matched by them, the
  * rows found are the same, at the same positions, and so is the answer.
  *
- * The list only grows (a page removed leaves its pairs: they can only keep
- * ~P*, never drop it wrongly) and is trusted only when meta
- * 'prefix_surfaces' says it is complete (index_db.c).
+ * In the index (tokenize='french listed', fts5_french.h) the list is also
+ * how surface forms are found at all: FTS5 keeps no prefix entry for
+ * them, so the tokenizer replaces ~P* by the surface forms of the rows
+ * whose stems P's forms do not reach, each looked up whole.
+ *
+ * The list only grows (a page removed leaves its pairs: they can only add
+ * a form that finds nothing) and is complete when meta 'prefix_surfaces'
+ * says so (index_db.c): pages written by hand clear it, and every indexing
+ * run makes it complete again (pr_surfaces_list_all).
  */
 #ifndef PREFIX_SURFACES_H
 #define PREFIX_SURFACES_H
@@ -46,6 +52,15 @@ int pr_surface_pairs_add(void *set, const char *surface, int slen, const char *a
 /* Write the set into DB's prefix_surfaces (rows already there are kept),
  * inside the caller's transaction. Returns 0, or -1 with ERR set. */
 int pr_surface_pairs_write(sqlite3 *db, const pr_surface_pairs *p, pr_error *err);
+
+/*
+ * Add to DB's list the surface forms of every page's stored text, inside
+ * the caller's transaction: what makes the list complete again when pages
+ * were tokenized by FTS5 alone (written by hand through the triggers, the
+ * full-text index rebuilt). A pass over all the text: about a sixth of
+ * what indexing the pages costs. Returns 0, or -1 with ERR set.
+ */
+int pr_surfaces_list_all(sqlite3 *db, pr_error *err);
 
 /* ---- searching ---- */
 

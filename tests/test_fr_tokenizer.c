@@ -16,6 +16,7 @@
 
 #include "fr_tokenizer.h"
 #include "fts5_french.h"
+#include "prefix_surfaces.h"
 #include "unit.h"
 
 #define D FR_MODE_DOCUMENT
@@ -510,6 +511,28 @@ static const char *rows(sqlite3 *db, const char *match, char *out, size_t cap)
     return out;
 }
 
+static int ignore_token(void *ctx, int flags, const char *token, int len, int start, int end);
+
+/* Insert DOCS into table t as rows 1..N; each also tokenized by T (its
+ * watcher sees it) when T is not NULL. 1 when all went in. */
+static int insert_docs(sqlite3 *db, const char *const *docs, size_t n, fr_tokenizer *t)
+{
+    int ok = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_stmt *st;
+        if (t)
+            ok &= fr_tokenize(t, D, docs[i], (int)strlen(docs[i]), ignore_token, NULL) == 0;
+        ok &= sqlite3_prepare_v2(db, "INSERT INTO t(rowid, body) VALUES (?1, ?2)", -1, &st,
+                                 NULL) == SQLITE_OK;
+        sqlite3_bind_int(st, 1, (int)i + 1);
+        sqlite3_bind_text(st, 2, docs[i], -1, SQLITE_STATIC);
+        ok &= sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+    }
+    return ok;
+}
+
 static void test_fts5(void)
 {
     static const char *const docs[] = {
@@ -523,8 +546,6 @@ static void test_fts5(void)
     sqlite3 *db;
     const char *msg = NULL;
     char buf[128];
-    size_t i;
-    int ok = 1;
     if (sqlite3_open(":memory:", &db) != SQLITE_OK) {
         CHECK_MSG(0, "open :memory:");
         return;
@@ -533,16 +554,7 @@ static void test_fts5(void)
     CHECK(fts5_french_register(db, NULL) == SQLITE_OK);
     CHECK(sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='french')", NULL,
                        NULL, NULL) == SQLITE_OK);
-    for (i = 0; i < sizeof docs / sizeof docs[0]; i++) {
-        sqlite3_stmt *st;
-        ok &= sqlite3_prepare_v2(db, "INSERT INTO t(rowid, body) VALUES (?1, ?2)", -1, &st,
-                                 NULL) == SQLITE_OK;
-        sqlite3_bind_int(st, 1, (int)i + 1);
-        sqlite3_bind_text(st, 2, docs[i], -1, SQLITE_STATIC);
-        ok &= sqlite3_step(st) == SQLITE_DONE;
-        sqlite3_finalize(st);
-    }
-    CHECK_MSG(ok, "insert documents");
+    CHECK_MSG(insert_docs(db, docs, sizeof docs / sizeof docs[0], NULL), "insert documents");
 
     CHECK_STR(rows(db, "\"talents du numerique\"", buf, sizeof buf), "1");
     CHECK_STR(rows(db, "\"talents du numérique\"", buf, sizeof buf), "1");
@@ -698,6 +710,136 @@ static void test_watch(void)
     fr_tokenizer_free(t);
 }
 
+/* ------------------------------------------------- listed surface tokens */
+
+/* Byte-wise "X starts with Y". */
+static int has_prefix(const char *x, int xlen, const char *y, int ylen)
+{
+    return ylen <= xlen && memcmp(x, y, (size_t)ylen) == 0;
+}
+
+/*
+ * The listed surface token's contract (fts5_french.h): the mark, then UTF-8
+ * continuation bytes only (FTS5 counts one character: no prefix-index
+ * entry), decoding gives the form back, and distinct forms give distinct
+ * tokens, for forms of letters, digits and other bytes.
+ */
+static void test_listed_tokens(void)
+{
+    static const char *const forms[] = {
+        "etablissement", "etabliss", "etabl", "e", "covid19", "19", "1er", "ds", "d",
+        "\xce\xb1\xce\xb8\xce\xb7\xce\xbd\xce\xb1", "\xce\xb1\xce\xb8", "\xce\xb1",
+        "\xce", "a\xce\xb1", "a", "z9", "zz", "\x7f", "_", "\xff"};
+    const int n = (int)(sizeof forms / sizeof forms[0]);
+    char tx[FTS5_FRENCH_SURFACE_MAX(64)], ty[FTS5_FRENCH_SURFACE_MAX(64)], back[64];
+    int bad_bytes = 0, bad_back = 0, same = 0, kept_prefix = 0;
+
+    for (int i = 0; i < n; i++) {
+        int xl = (int)strlen(forms[i]), txl = fts5_french_surface_token(forms[i], xl, tx);
+        CHECK(txl >= 2 && tx[0] == FTS5_FRENCH_LISTED_MARK);
+        for (int k = 1; k < txl; k++)
+            bad_bytes += ((unsigned char)tx[k] & 0xC0) != 0x80;
+        bad_back += fts5_french_surface_form(tx, txl, back, (int)sizeof back) != xl ||
+                    memcmp(back, forms[i], (size_t)xl) != 0;
+        for (int j = 0; j < n; j++) {
+            int yl = (int)strlen(forms[j]), tyl = fts5_french_surface_token(forms[j], yl, ty);
+            same += i != j && txl == tyl && !memcmp(tx, ty, (size_t)txl);
+            kept_prefix += has_prefix(tx, txl, ty, tyl) == has_prefix(forms[i], xl, forms[j], yl);
+        }
+    }
+    CHECK_MSG(bad_bytes == 0, "listed surface tokens: continuation bytes after the mark");
+    CHECK_MSG(bad_back == 0, "listed surface tokens decode to their form");
+    CHECK_MSG(same == 0, "distinct forms, distinct tokens");
+    CHECK_MSG(kept_prefix == n * n, "token(X) starts with token(Y) when X starts with Y");
+    CHECK_MSG(fts5_french_surface_form("etabl", 5, back, (int)sizeof back) == -1,
+              "a stem is no listed surface token");
+    CHECK_MSG(fts5_french_surface_form("\xff\x80\xbf\x80", 4, back, (int)sizeof back) == -1,
+              "a cut escape is refused");
+}
+
+/* The number of terms of table T's vocabulary starting with byte B. */
+static int terms_starting(sqlite3 *db, char b)
+{
+    sqlite3_stmt *st;
+    int n = -1;
+    char key[2] = {b, 0};
+
+    sqlite3_exec(db, "CREATE VIRTUAL TABLE IF NOT EXISTS temp.tv USING fts5vocab(main, t, row)",
+                 NULL, NULL, NULL);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT count(*) FROM temp.tv"
+                           " WHERE substr(CAST(term AS BLOB), 1, 1) = ?1",
+                           -1, &st, NULL) == SQLITE_OK) {
+        sqlite3_bind_blob(st, 1, key, 1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
+/*
+ * tokenize='french listed': surface forms written as listed tokens, found
+ * by prefixes through the prefix_surfaces list of the connection's
+ * database; without the list, only whole.
+ */
+static void test_fts5_listed(void)
+{
+    static const char *const docs[] = {
+        /* 1 */ "Entrepreneurs d'intérêt général : l’État recrute 50 talents du numérique",
+        /* 2 */ "Les établissements scolaires et les entrepreneur·e·s",
+        /* 3 */ "Une chaîne frigorifique pour les vaccins, 3 500 doses",
+        /* 4 */ "La direction communique ses chiffres",
+    };
+    fr_tokenizer *t = fr_tokenizer_new();
+    pr_surface_pairs *pairs = pr_surface_pairs_new();
+    sqlite3 *db;
+    pr_error err;
+    char buf[128], stems_only[32];
+    int ok = 1;
+
+    if (!t || !pairs || sqlite3_open(":memory:", &db) != SQLITE_OK) {
+        CHECK_MSG(0, "open :memory:");
+        return;
+    }
+    fr_tokenizer_watch_surfaces(t, pr_surface_pairs_add, pairs);
+    CHECK(fts5_french_register(db, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "CREATE VIRTUAL TABLE t USING fts5(body, tokenize='french listed',"
+                           " prefix='2 3');"
+                           "CREATE TABLE prefix_surfaces(surface TEXT NOT NULL, a TEXT NOT NULL,"
+                           " b TEXT NOT NULL, PRIMARY KEY(surface, a, b)) WITHOUT ROWID",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    ok = insert_docs(db, docs, sizeof docs / sizeof docs[0], t);
+    ok &= pr_surface_pairs_write(db, pairs, &err) == 0;
+    CHECK_MSG(ok, "insert documents and their surface list");
+    CHECK_MSG(terms_starting(db, FR_SURFACE_MARK) == 0 &&
+                  terms_starting(db, FTS5_FRENCH_LISTED_MARK) > 0,
+              "surface forms are stored as listed tokens");
+    CHECK_STR(rows(db, "etat", buf, sizeof buf), "1");
+    CHECK_STR(rows(db, "\"talents du numerique\"", buf, sizeof buf), "1");
+    CHECK_STR(rows(db, "etabliss*", buf, sizeof buf), "2");
+    CHECK_STR(rows(db, "établissement*", buf, sizeof buf), "2");
+    CHECK_STR(rows(db, "etabl*", buf, sizeof buf), "2");
+    CHECK_STR(rows(db, "e*", buf, sizeof buf), "1 2");
+    CHECK_STR(rows(db, "frigorifi*", buf, sizeof buf), "3");
+    CHECK_STR(rows(db, "communiqu*", buf, sizeof buf), "4");
+    CHECK_STR(rows(db, "\"talents du num\"*", buf, sizeof buf), "1");
+    CHECK_STR(rows(db, "\"scolaires et les etabliss\"*", buf, sizeof buf), "");
+    CHECK_STR(rows(db, "\"les etabliss\"*", buf, sizeof buf), "2");
+    snprintf(stems_only, sizeof stems_only, "\"etabliss%c\"*", FTS5_FRENCH_STEMS_ONLY);
+    CHECK_STR_MSG(rows(db, stems_only, buf, sizeof buf), "",
+                  "stems only: the surface forms left out");
+    sqlite3_exec(db, "DROP TABLE prefix_surfaces", NULL, NULL, NULL);
+    CHECK_STR_MSG(rows(db, "etabliss*", buf, sizeof buf), "",
+                  "no list: a prefix longer than the stem finds no surface form");
+    CHECK_STR_MSG(rows(db, "etablissements*", buf, sizeof buf), "2",
+                  "no list: a surface form given whole is found");
+    CHECK_STR(rows(db, "etabl*", buf, sizeof buf), "2");
+    sqlite3_close(db);
+    pr_surface_pairs_free(pairs);
+    fr_tokenizer_free(t);
+}
+
 int main(void)
 {
     fr_tokenizer *t = fr_tokenizer_new();
@@ -714,6 +856,8 @@ int main(void)
     test_watch();
     test_stopwords();
     test_fts5();
+    test_listed_tokens();
+    test_fts5_listed();
     test_no_fts5();
     test_fold_matches_utf8proc();
     return unit_done();
