@@ -27,6 +27,7 @@ SQLITE_EXTENSION_INIT3
 
 #include "fr_tokenizer.h"
 #include "fts5_french.h"
+#include "prefix_surfaces.h"
 
 /* fr_token_fn is FTS5's xToken, so FTS5's callback is passed as it is. */
 _Static_assert(FR_TOKEN_COLOCATED == FTS5_TOKEN_COLOCATED, "colocated flags differ");
@@ -321,6 +322,7 @@ typedef struct prefix_pass {
     fr_token_fn next;
     void *ctx;
     char forms[3][256];
+    const char *form_of[3]; /* forms[i], as pr_surface_stem_reached takes them */
     int lens[3], nforms;
     char surface[1100];
     int slen, start, end; /* slen 0: none */
@@ -344,45 +346,39 @@ static int prefix_token(void *ctx, int flags, const char *token, int len, int st
     }
     if (p->nforms < 3 && len < (int)sizeof p->forms[0]) {
         memcpy(p->forms[p->nforms], token, (size_t)len);
+        p->form_of[p->nforms] = p->forms[p->nforms];
         p->lens[p->nforms++] = len;
     }
     return p->next(p->ctx, flags, token, len, start, end);
 }
 
-/* Does one of the prefix's forms start STEM (column COL of ST)? */
+/* Does one of the prefix's forms start the stem in column COL of ST? */
 static int stem_reached(const prefix_pass *p, sqlite3_stmt *st, int col)
 {
-    const char *stem = (const char *)sqlite3_column_text(st, col);
-    int len = sqlite3_column_bytes(st, col);
-
-    for (int i = 0; stem && i < p->nforms; i++)
-        if (p->lens[i] <= len && !memcmp(stem, p->forms[i], (size_t)p->lens[i]))
-            return 1;
-    return 0;
+    return pr_surface_stem_reached((const char *)sqlite3_column_text(st, col),
+                                   sqlite3_column_bytes(st, col), p->form_of, p->lens,
+                                   p->nforms);
 }
 
-/* Give, colocated, each listed surface form starting with the prefix that
- * its stems do not reach (the list's rows: surface, stems a and b). */
+/*
+ * Give, colocated, each listed surface form starting with the prefix that
+ * its stems do not reach (the list's rows: surface, stems a and b). The
+ * statement is prepared for each prefix, not kept: a statement left
+ * prepared on the connection would keep sqlite3_close() from closing it.
+ */
 static int give_listed_surfaces(const french_tok *ft, prefix_pass *p)
 {
     char hi[sizeof p->surface + 1], last[sizeof p->surface], tok[FTS5_FRENCH_SURFACE_MAX(1100)];
     int lastlen = -1, rc = SQLITE_OK;
     sqlite3_stmt *st = NULL;
 
-    if (!ft->db || sqlite3_prepare_v2(ft->db,
-                                      "SELECT surface, a, b FROM prefix_surfaces"
-                                      " WHERE surface >= ?1 AND surface < ?2",
-                                      -1, &st, NULL) != SQLITE_OK) {
+    if (!ft->db || sqlite3_prepare_v2(ft->db, PR_SURFACES_RANGE_SQL, -1, &st, NULL) != SQLITE_OK) {
         /* no list: the surface as typed, whole */
         sqlite3_finalize(st);
         return p->next(p->ctx, FR_TOKEN_COLOCATED, tok,
                        fts5_french_surface_token(p->surface, p->slen, tok), p->start, p->end);
     }
-    /* the forms starting with the prefix sort before prefix + 0xff */
-    memcpy(hi, p->surface, (size_t)p->slen);
-    hi[p->slen] = (char)0xff;
-    sqlite3_bind_text(st, 1, p->surface, p->slen, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, hi, p->slen + 1, SQLITE_STATIC);
+    pr_surfaces_bind_range(st, p->surface, p->slen, hi);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *s = (const char *)sqlite3_column_text(st, 0);
         int slen = sqlite3_column_bytes(st, 0);

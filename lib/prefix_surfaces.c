@@ -6,7 +6,11 @@
  * analyses afresh (its cache answers the others) into a set of that
  * thread's; the writer stores the sets at the end of the run. 100k pages
  * give about 20,000 rows, against tens of millions of tokens: the cost is
- * lost in the noise of indexing.
+ * lost in the noise of indexing. When pages reached the index without the
+ * parser threads (by hand, FTS5's rebuild), pr_surfaces_list_all() reads
+ * every stored page again. The rule a row is tested by
+ * (pr_surface_stem_reached) is shared with the tokenizer (fts5_french.c),
+ * which gives the rows a prefix needs.
  */
 #include "prefix_surfaces.h"
 
@@ -109,7 +113,7 @@ int pr_surfaces_list_all(sqlite3 *db, pr_error *err)
         fr_tokenizer_watch_surfaces(t, pr_surface_pairs_add, p);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         rc = SQLITE_OK;
-        for (int c = 0; rc == SQLITE_OK && c < 5; c++) {
+        for (int c = 0; rc == SQLITE_OK && c < sqlite3_column_count(st); c++) {
             const char *text = (const char *)sqlite3_column_text(st, c);
             if (text && fr_tokenize(t, FR_MODE_DOCUMENT, text, sqlite3_column_bytes(st, c),
                                     ignore_token, NULL) != 0)
@@ -129,16 +133,6 @@ int pr_surfaces_list_all(sqlite3 *db, pr_error *err)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
-/* Does one of the forms start STEM? */
-static int stem_reached(const char *stem, int len, const char *const *forms, const int *lens,
-                        int nforms)
-{
-    for (int i = 0; i < nforms; i++)
-        if (lens[i] > 0 && lens[i] <= len && !memcmp(stem, forms[i], (size_t)lens[i]))
-            return 1;
-    return 0;
-}
-
 /* Is a stem of every row of RANGE reached? */
 static int range_covered(sqlite3_stmt *range, const char *const *forms, const int *lens,
                          int nforms)
@@ -146,12 +140,12 @@ static int range_covered(sqlite3_stmt *range, const char *const *forms, const in
     int rows = 0;
 
     while (sqlite3_step(range) == SQLITE_ROW) {
-        const char *a = (const char *)sqlite3_column_text(range, 0);
-        const char *b = (const char *)sqlite3_column_text(range, 1);
+        const char *a = (const char *)sqlite3_column_text(range, 1);
+        const char *b = (const char *)sqlite3_column_text(range, 2);
         if (!a || !b || ++rows > PR_SURFACES_SCAN)
             return 0;
-        if (!stem_reached(a, sqlite3_column_bytes(range, 0), forms, lens, nforms) &&
-            !stem_reached(b, sqlite3_column_bytes(range, 1), forms, lens, nforms))
+        if (!pr_surface_stem_reached(a, sqlite3_column_bytes(range, 1), forms, lens, nforms) &&
+            !pr_surface_stem_reached(b, sqlite3_column_bytes(range, 2), forms, lens, nforms))
             return 0;
     }
     return 1;
@@ -166,12 +160,7 @@ int pr_surfaces_covered(sqlite3_stmt *complete, sqlite3_stmt *range, const char 
     if (!complete || !range || slen <= 0 || slen + 1 > (int)sizeof hi || nforms <= 0)
         return 0;
     if (sqlite3_step(complete) == SQLITE_ROW) {
-        /* surface forms starting with SURFACE sort from SURFACE to
-         * SURFACE + 0xff (no UTF-8 byte is 0xff) */
-        memcpy(hi, surface, (size_t)slen);
-        hi[slen] = (char)0xff;
-        sqlite3_bind_text(range, 1, surface, slen, SQLITE_STATIC);
-        sqlite3_bind_text(range, 2, hi, slen + 1, SQLITE_STATIC);
+        pr_surfaces_bind_range(range, surface, slen, hi);
         ok = range_covered(range, forms, lens, nforms);
         sqlite3_reset(range);
         sqlite3_clear_bindings(range);

@@ -32,6 +32,7 @@
 #define PREFIX_SURFACES_H
 
 #include <sqlite3.h>
+#include <string.h>
 
 #include "pr_error.h"
 
@@ -69,7 +70,32 @@ int pr_surfaces_list_all(sqlite3 *db, pr_error *err);
 #define PR_SURFACES_COMPLETE_SQL \
     "SELECT 1 FROM meta WHERE key = 'prefix_surfaces' AND value = 'complete'"
 #define PR_SURFACES_RANGE_SQL \
-    "SELECT a, b FROM prefix_surfaces WHERE surface >= ?1 AND surface < ?2"
+    "SELECT surface, a, b FROM prefix_surfaces WHERE surface >= ?1 AND surface < ?2"
+
+/* The rows of the list whose surface starts with the SLEN bytes of
+ * SURFACE sort from SURFACE to SURFACE + 0xff (no UTF-8 byte is 0xff):
+ * bind both to RANGE (PR_SURFACES_RANGE_SQL). HI has room for SLEN + 1
+ * bytes and must live as long as the bindings. */
+static inline void pr_surfaces_bind_range(sqlite3_stmt *range, const char *surface, int slen,
+                                          char *hi)
+{
+    memcpy(hi, surface, (size_t)slen);
+    hi[slen] = (char)0xff;
+    sqlite3_bind_text(range, 1, surface, slen, SQLITE_STATIC);
+    sqlite3_bind_text(range, 2, hi, slen + 1, SQLITE_STATIC);
+}
+
+/* Does one of the NFORMS FORMS (LENS bytes each) start STEM (LEN bytes)?
+ * A row of the list whose stems are both reached holds nothing a prefix
+ * with those forms does not find through its stems. */
+static inline int pr_surface_stem_reached(const char *stem, int len, const char *const *forms,
+                                          const int *lens, int nforms)
+{
+    for (int i = 0; stem && i < nforms; i++)
+        if (lens[i] > 0 && lens[i] <= len && !memcmp(stem, forms[i], (size_t)lens[i]))
+            return 1;
+    return 0;
+}
 
 /*
  * 1 when in every row of the list whose surface starts with the SLEN bytes
