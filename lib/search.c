@@ -244,7 +244,8 @@ pr_searcher *pr_searcher_open(const char *db_path, const pr_search_config *cfg, 
     pr_searcher *s = calloc(1, sizeof *s);
     struct stat sb;
 
-    if (!s || !(s->path = strdup(db_path)) || !(s->tok = fr_tokenizer_new())) {
+    if (!s || !(s->path = strdup(db_path)) || !(s->tok = fr_tokenizer_new()) ||
+        !(s->terms = snippet_terms_new())) {
         pr_error_set(err, 0, 0, "out of memory");
         pr_searcher_close(s);
         return NULL;
@@ -272,6 +273,7 @@ void pr_searcher_close(pr_searcher *s)
     clear_cache(s);
     sqlite3_close(s->db);
     fr_tokenizer_free(s->tok);
+    snippet_terms_free(s->terms);
     free(s->path);
     free(s);
 }
@@ -1325,19 +1327,18 @@ static json_t *hit_json(pr_searcher *s, const snippet_terms *terms, sqlite3_stmt
     return h;
 }
 
-static snippet_terms *query_terms(pr_searcher *s, const pr_query *q)
+/* The searcher's snippet terms, made the query's; NULL when out of
+ * memory. */
+static const snippet_terms *query_terms(pr_searcher *s, const pr_query *q)
 {
-    snippet_terms *t = snippet_terms_new();
     int i;
 
-    for (i = 0; t && i < q->nterms; i++) {
-        if (snippet_terms_add(t, s->tok, q->terms[i].text, (int)strlen(q->terms[i].text),
-                              q->terms[i].prefix, i) != 0) {
-            snippet_terms_free(t);
+    snippet_terms_clear(s->terms);
+    for (i = 0; i < q->nterms; i++)
+        if (snippet_terms_add(s->terms, s->tok, q->terms[i].text,
+                              (int)strlen(q->terms[i].text), q->terms[i].prefix, i) != 0)
             return NULL;
-        }
-    }
-    return t;
+    return s->terms;
 }
 
 /* The URLs of the pages folded into the hit R, best ranked first.
@@ -1368,7 +1369,7 @@ static int add_duplicates(pr_searcher *s, const match_set *m, const match_row *r
 static pr_search_status page_hits(pr_searcher *s, const pr_query *q, const match_set *m,
                                   int offset, int limit, json_t *hits, pr_error *err)
 {
-    snippet_terms *terms = query_terms(s, q);
+    const snippet_terms *terms = query_terms(s, q);
     sqlite3_stmt *st;
     int i, rc;
 
@@ -1377,10 +1378,8 @@ static pr_search_status page_hits(pr_searcher *s, const pr_query *q, const match
         return PR_SEARCH_ERROR;
     }
     st = pr_searcher_stmt(s, doc_sql, err);
-    if (!st) {
-        snippet_terms_free(terms);
+    if (!st)
         return PR_SEARCH_ERROR;
-    }
     for (i = offset; i < m->nhits && i < offset + limit; i++) {
         const match_row *r = &m->v[m->hits[i].shown];
         json_t *h = NULL;
@@ -1391,12 +1390,9 @@ static pr_search_status page_hits(pr_searcher *s, const pr_query *q, const match
         sqlite3_reset(st);
         if (rc == SQLITE_ROW || rc == SQLITE_DONE)
             rc = h ? add_duplicates(s, m, r, json_object_get(h, "duplicates")) : SQLITE_DONE;
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-            snippet_terms_free(terms);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
             return pr_searcher_step_error(s, rc, err);
-        }
     }
-    snippet_terms_free(terms);
     return PR_SEARCH_OK;
 }
 

@@ -12,6 +12,7 @@
 
 #include "fr_tokenizer.h"
 #include "search.h"
+#include "snippet.h"
 
 #define PR_STMT_CACHE 24
 
@@ -37,6 +38,7 @@ struct pr_searcher {
     ino_t ino;
     pr_search_config cfg;
     fr_tokenizer *tok;
+    snippet_terms *terms;     /* the running query's, cleared for each */
     pr_stmt_slot cache[PR_STMT_CACHE];
     unsigned long tick;
     struct timespec deadline; /* time budget of the running query */

@@ -11,8 +11,10 @@
  *
  * Speed: analysing text costs far more than the search itself, and almost
  * no word of a text can match, so a prefilter reads each word once and
- * only the words it lets through are analysed (see "Prefilter" below).
- * The window slides in one pass, and escaping copies runs of plain bytes.
+ * only the words it lets through are analysed (see "Prefilter" below);
+ * most words are not even read as words, only counted by a byte loop that
+ * stops where a match may start (see "Scan"). The window slides over the
+ * words holding matches only, and escaping copies runs of plain bytes.
  */
 #include "snippet.h"
 
@@ -73,6 +75,10 @@ typedef struct keyset {
 /* The prefilter's two ways of reading a text (see "Prefilter"). */
 enum { PF_LOOSE = 0, PF_EXACT = 1 };
 
+/* The characters the scan reads itself, by their lead bytes: U+0080 to
+ * U+017F (0xC2 to 0xC5) and U+2000 to U+203F (0xE2 0x80). */
+enum { NLEADS = 5 };
+
 struct snippet_terms {
     qtok *v;
     int n, cap;
@@ -80,6 +86,10 @@ struct snippet_terms {
     unsigned char bytes[2][256]; /* by way: what each byte is (T_ below) */
     uint64_t latin_letters[2];   /* by way: bit C - 0xC0 for the U+00C0..U+00FF
                                     that the rough fold reads as letters */
+    unsigned char cls[2][256];   /* by way: what each byte is to the scan (CL_) */
+    unsigned char fold2[2][NLEADS][64]; /* by way, lead (see lead_of) and last
+                                    byte & 0x3F: the character's first folded
+                                    letter, or FOLD_ */
     struct memo *memo;           /* words analysed so far (see "Memo") */
 };
 
@@ -97,11 +107,12 @@ typedef struct span_list {
     const snippet_terms *st;
 } span_list;
 
-typedef struct word {
+typedef struct hit_word {
+    int index;      /* its rank among the words of the text */
     int start, end;
     uint64_t terms; /* terms matched inside the word */
     int hits;       /* matched spans inside the word */
-} word;
+} hit_word;
 
 /*
  * Prefilter. A word (white-space separated) is only analysed when one of
@@ -146,6 +157,19 @@ enum {
     T_ALWAYS = 4, /* the word is analysed (digits in PF_EXACT, see above) */
     T_MULTI = 5   /* lead or stray byte of a longer character */
 };
+
+/* What a byte is to the scan (st->cls, see "Scan"). */
+enum {
+    CL_BLANK = 0,  /* up to ' ': between words */
+    CL_SEP = 1,    /* ends a part (T_SEP) */
+    CL_SKIP = 2,   /* ignored (T_SKIP) */
+    CL_LETTER = 3, /* a letter or digit no key starts with */
+    CL_FIRST = 4,  /* a letter or digit some key starts with */
+    CL_ALWAYS = 5  /* the scan stops: T_ALWAYS, T_DOT, past ASCII */
+};
+
+/* What st->fold2 holds besides a folded letter (all below '0'). */
+enum { FOLD_READ = 0, FOLD_SEP = 1, FOLD_SKIP = 2 };
 
 /* Rough fold of the code point CP into OUT (up to 2 bytes); returns the
  * bytes written, 0 to skip it (combining mark, dot inside E.I.G.), -1 for
@@ -228,6 +252,39 @@ static void init_bytes(snippet_terms *st)
                 st->latin_letters[w] |= (uint64_t)1 << (cp - 0xC0);
         }
     }
+}
+
+/* Bring the scan's byte classes of both ways up to date with the keys. */
+static void update_classes(snippet_terms *st)
+{
+    for (int w = 0; w < 2; w++) {
+        const keyset *ks = &st->keys[w];
+        for (int c = 0; c < 256; c++) {
+            unsigned t = st->bytes[w][c];
+            st->cls[w][c] = c <= ' '                     ? CL_BLANK
+                            : c >= 0x80                  ? CL_ALWAYS
+                            : t >= '0'                   ? (ks->first[t] ? CL_FIRST : CL_LETTER)
+                            : t == T_SEP                 ? CL_SEP
+                            : t == T_SKIP                ? CL_SKIP
+                                                         : CL_ALWAYS;
+        }
+    }
+}
+
+/* Fill st->fold2 (the same for every query). */
+static void init_fold2(snippet_terms *st)
+{
+    for (int w = 0; w < 2; w++)
+        for (int lead = 0; lead < NLEADS; lead++)
+            for (unsigned b = 0; b < 64; b++) {
+                unsigned cp = lead < 4 ? ((0xC2u + lead) & 0x1F) << 6 | b : 0x2000 | b;
+                char f[2];
+                int r = rough_fold(cp, f, w);
+                st->fold2[w][lead][b] = r > 0    ? (unsigned char)f[0]
+                                        : r == -1 ? FOLD_SEP
+                                        : r == 0  ? FOLD_SKIP
+                                                  : FOLD_READ;
+            }
 }
 
 static int keyset_add(keyset *ks, qkey q)
@@ -566,6 +623,8 @@ snippet_terms *snippet_terms_new(void)
 
     if (st) {
         init_bytes(st);
+        init_fold2(st);
+        update_classes(st);
         st->memo = calloc(1, sizeof *st->memo); /* none: words analysed each time */
     }
     return st;
@@ -584,6 +643,26 @@ void snippet_terms_free(snippet_terms *st)
     free(st->keys[PF_EXACT].v);
     memo_free(st->memo);
     free(st);
+}
+
+void snippet_terms_clear(snippet_terms *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < st->n; i++)
+        free(st->v[i].s);
+    st->n = 0;
+    for (int w = 0; w < 2; w++) {
+        keyset *ks = &st->keys[w];
+        memset(ks->first, 0, sizeof ks->first);
+        memset(ks->single, 0, sizeof ks->single);
+        memset(ks->pair, 0, sizeof ks->pair);
+        ks->n = 0;
+    }
+    for (int c = '0'; c <= '9'; c++) /* add_key may have made them T_ALWAYS */
+        st->bytes[PF_EXACT][c] = (unsigned char)c;
+    memo_clear(st->memo);
+    update_classes(st);
 }
 
 int snippet_terms_count(const snippet_terms *st)
@@ -625,9 +704,12 @@ int snippet_terms_add(snippet_terms *st, fr_tokenizer *tok, const char *text, in
 {
     add_ctx c = {st, prefix, term};
 
+    int rc;
+
     memo_clear(st->memo); /* what was analysed matched other terms */
-    return fr_tokenize(tok, prefix ? FR_MODE_PREFIX : FR_MODE_QUERY, text, len, add_token,
-                       &c) == 0 ? 0 : -1;
+    rc = fr_tokenize(tok, prefix ? FR_MODE_PREFIX : FR_MODE_QUERY, text, len, add_token, &c);
+    update_classes(st);
+    return rc == 0 ? 0 : -1;
 }
 
 /* Bits of the query terms that TOKEN matches (0: none). */
@@ -714,12 +796,14 @@ static int is_cont(const char *text, int len, int i)
     return i > 0 && i < len && ((unsigned char)text[i] & 0xC0) == 0x80;
 }
 
-/* Spans on character boundaries, in order, overlapping ones merged. */
-static void normalise_spans(span_list *l, const char *text, int len)
+/* Spans [FROM, l->n) on character boundaries, in order, overlapping ones
+ * merged (spans of two analysed pieces never overlap, so each piece's
+ * can be put in order alone). */
+static void normalise_spans(span_list *l, int from, const char *text, int len)
 {
-    int i, n = 0;
+    int i, n = from;
 
-    for (i = 0; i < l->n; i++) {
+    for (i = from; i < l->n; i++) {
         span s = l->v[i];
         if (s.start < 0)
             s.start = 0;
@@ -731,7 +815,7 @@ static void normalise_spans(span_list *l, const char *text, int len)
             s.end++;
         if (s.end <= s.start)
             continue;
-        if (n > 0 && s.start < l->v[n - 1].end) {
+        if (n > from && s.start < l->v[n - 1].end) {
             if (s.end > l->v[n - 1].end)
                 l->v[n - 1].end = s.end;
             l->v[n - 1].terms |= s.terms;
@@ -747,108 +831,220 @@ static int is_blank(unsigned char c)
     return c <= ' ' || c == 0x7F;
 }
 
-/* The white-space separated words of a text, the unit of the window. */
-typedef struct word_list {
-    word *v;
+/* The words (white-space separated) of a text that hold matches, and how
+ * many words it has: the window counts words, and only these change its
+ * score. */
+typedef struct hit_list {
+    hit_word *v;
     int n, cap;
-} word_list;
+    int nwords;
+} hit_list;
 
-static inline int add_word(word_list *wl, int start, int end)
+/* Give the word [START, END), the INDEX-th of its text, the terms and the
+ * number of the spans SP (N of them, in order) inside it, and keep it when
+ * it has some. Returns 0, or -1 out of memory. */
+static int add_hit_word(hit_list *hl, int index, int start, int end, const span *sp, int n)
 {
-    word *w;
+    hit_word hw = {index, start, end, 0, 0};
 
-    if (wl->n == wl->cap) {
-        if (!(w = room_for(wl->v, &wl->cap, wl->n + 1, sizeof *w, 256, SIZE_MAX)))
+    for (int j = 0; j < n && sp[j].start < end; j++)
+        if (sp[j].end > start) {
+            hw.terms |= sp[j].terms;
+            hw.hits++;
+        }
+    if (!hw.hits)
+        return 0;
+    if (hl->n == hl->cap) {
+        hit_word *v = room_for(hl->v, &hl->cap, hl->n + 1, sizeof *v, 16, SIZE_MAX);
+        if (!v)
             return -1;
-        wl->v = w;
+        hl->v = v;
     }
-    w = &wl->v[wl->n++];
-    w->start = start;
-    w->end = end;
-    w->terms = 0;
-    w->hits = 0;
+    hl->v[hl->n++] = hw;
     return 0;
 }
 
-/* The words of TEXT (blank: is_blank). Returns 0, or -1 out of memory. */
-static int split_words(const char *text, int len, word_list *wl)
+/* The hit words of the piece [START, END) of TEXT (words split at bytes
+ * up to ' '), whose first word is the FIRST-th of the text, given the
+ * spans SP (N) found in it. Returns 0, or -1 out of memory. */
+static int add_piece_words(hit_list *hl, const char *text, int start, int end, int first,
+                           const span *sp, int n)
 {
-    int i = 0, start;
+    const unsigned char *u = (const unsigned char *)text;
+    int i = start;
+
+    while (i < end) {
+        int ws = i;
+        while (i < end && u[i] > ' ')
+            i++;
+        while (n > 0 && sp->end <= ws) {
+            sp++;
+            n--;
+        }
+        if (add_hit_word(hl, first++, ws, i, sp, n) != 0)
+            return -1;
+        while (i < end && u[i] <= ' ')
+            i++;
+    }
+    return 0;
+}
+
+/* The hit words of TEXT from its spans, splitting words at is_blank: for
+ * texts with a DEL, which the prefilter reads as part of a word. */
+static int hit_words_of(const char *text, int len, const span_list *l, hit_list *hl)
+{
+    int i = 0, k = 0, j = 0;
 
     while (i < len) {
+        int ws;
         while (i < len && is_blank((unsigned char)text[i]))
             i++;
         if (i >= len)
             break;
-        start = i;
+        ws = i;
         while (i < len && !is_blank((unsigned char)text[i]))
             i++;
-        if (add_word(wl, start, i) != 0)
+        while (j < l->n && l->v[j].end <= ws)
+            j++;
+        if (j < l->n && add_hit_word(hl, k, ws, i, l->v + j, l->n - j) != 0)
             return -1;
+        k++;
     }
+    hl->nwords = k;
     return 0;
 }
 
-/* The matched spans of TEXT, and when WL is not NULL its words, which
- * the prefilter reads anyway (only if TEXT holds no DEL, which is blank
- * to is_blank but not to the prefilter; WL is left empty when nothing can
- * match). Returns 0, or -1 out of memory. */
+/* The lead (index into st->fold2) of the character at I, and in *B its
+ * last byte's low bits and in *N its length; -1 for another character. */
+static inline int lead_of(const unsigned char *u, int i, int len, unsigned *b, int *n)
+{
+    if (u[i] >= 0xC2 && u[i] <= 0xC5 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80) {
+        *b = u[i + 1] & 0x3F;
+        *n = 2;
+        return u[i] - 0xC2;
+    }
+    if (u[i] == 0xE2 && i + 2 < len && u[i + 1] == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+        *b = u[i + 2] & 0x3F;
+        *n = 3;
+        return 4;
+    }
+    return -1;
+}
+
+/*
+ * Scan. Reading every word costs a mispredicted branch or two at each
+ * word's end, more than everything else the filter does; so bytes are
+ * read in one loop that counts words and follows where parts start
+ * without a branch, and only stops where a match may start: a letter some
+ * query key starts with (either case) at the start of a part, what
+ * PF_EXACT always analyses, any byte past ASCII. A part matches from a
+ * key's first letter only, so a word read through without stopping is one
+ * scan_word lets through as impossible. Where it stops, the accented
+ * letters and punctuation French is full of are read on when they cannot
+ * start a match; otherwise the word is read by scan_word, as before.
+ */
+
+/* Where the scan is: at byte I, NW words seen, the last starting at WS;
+ * whether I is inside a word and at the start of a part. */
+typedef struct scan_pos {
+    int i, nw, ws, in_word, part_start;
+} scan_pos;
+
+/* Count the words from P->i up to a byte that may start a match (or LEN);
+ * returns its class. No branch but the loop's and the stop. */
+static inline unsigned scan_to_stop(const unsigned char *cls, const unsigned char *u, int len,
+                                    scan_pos *p)
+{
+    /* bit C * 2 + PART_START: stop here; then: a part starts next */
+    enum { STOP = 7 << (CL_FIRST * 2 + 1), PART = 0xF | 1 << (CL_SKIP * 2 + 1) };
+    int i = p->i, nw = p->nw, ws = p->ws, in_word = p->in_word, part_start = p->part_start;
+    unsigned c = CL_BLANK;
+
+    for (; i < len; i++) {
+        unsigned state, starts;
+        c = cls[u[i]];
+        state = c * 2 + (unsigned)part_start;
+        if ((STOP >> state) & 1)
+            break;
+        starts = (c != CL_BLANK) & !in_word;
+        nw += (int)starts;
+        ws = starts ? i : ws;
+        in_word = c != CL_BLANK;
+        part_start = (PART >> state) & 1;
+    }
+    if (i < len && !in_word) { /* the stop starts a word */
+        nw++;
+        ws = i;
+        in_word = 1;
+    }
+    *p = (scan_pos){i, nw, ws, in_word, part_start};
+    return c;
+}
+
+/* Pass over the character at P->i (a stop of class C) when it cannot start
+ * a match: an accented letter no key starts with, or one inside a part; a
+ * separator; a skipped mark. Returns 1 when passed over. */
+static inline int pass_char(const snippet_terms *st, int way, const unsigned char *u, int len,
+                            unsigned c, scan_pos *p)
+{
+    unsigned b, f;
+    int lead, n;
+
+    if (c != CL_ALWAYS || (lead = lead_of(u, p->i, len, &b, &n)) < 0)
+        return 0;
+    f = st->fold2[way][lead][b];
+    if (f >= '0' ? p->part_start && st->keys[way].first[f] : f == FOLD_READ)
+        return 0;
+    p->part_start = f == FOLD_SEP || (f == FOLD_SKIP && p->part_start);
+    p->i += n;
+    return 1;
+}
+
+/* The matched spans of TEXT, and when HL is not NULL its hit words (only
+ * for texts without DEL, where the words the prefilter reads are those of
+ * the window). Returns 0, or -1 out of memory. */
 static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *text, int len,
-                      span_list *l, word_list *wl)
+                      span_list *l, hit_list *hl)
 {
     const unsigned char *u = (const unsigned char *)text;
-    int way = len <= SHORT_TEXT ? PF_EXACT : PF_LOOSE, i = 0, start, candidate;
+    int way = len <= SHORT_TEXT ? PF_EXACT : PF_LOOSE, candidate;
+    scan_pos p = {0, 0, 0, 0, 1};
 
     memset(l, 0, sizeof *l);
     l->st = st;
     if (!st || st->n == 0 || len <= 0)
-        return 0;
-    while (i < len && u[i] <= ' ')
-        i++;
-    for (; i < len; i++) {
-        start = i;
-        i = scan_word(st, way, text, len, i, &candidate);
-        if (wl && add_word(wl, start, i) != 0)
-            return -1;
-        if (candidate) {
-            /* 3 500: one unit over the space (see PF_EXACT) */
-            while (way == PF_EXACT && i + 1 < len && u[i] == ' ' && u[i - 1] >= '0' &&
-                   u[i - 1] <= '9' && u[i + 1] >= '0' && u[i + 1] <= '9') {
-                int next = ++i;
-                while (i < len && u[i] > ' ')
-                    i++;
-                if (wl && add_word(wl, next, i) != 0)
-                    return -1;
-            }
-            if (analyse(st, tok, text, start, i, l) != 0)
-                return -1;
+        return hl ? hit_words_of(text, len, l, hl) : 0;
+    for (;;) {
+        unsigned c = scan_to_stop(st->cls[way], u, len, &p);
+        int first = p.nw - 1, n0 = l->n, ws = p.ws;
+        if (p.i >= len)
+            break;
+        if (pass_char(st, way, u, len, c, &p))
+            continue;
+        p.i = scan_word(st, way, text, len, ws, &candidate);
+        if (!candidate)
+            continue;
+        /* 3 500: one unit over the space (see PF_EXACT) */
+        while (way == PF_EXACT && p.i + 1 < len && u[p.i] == ' ' && u[p.i - 1] >= '0' &&
+               u[p.i - 1] <= '9' && u[p.i + 1] >= '0' && u[p.i + 1] <= '9') {
+            p.i++;
+            p.nw++;
+            while (p.i < len && u[p.i] > ' ')
+                p.i++;
         }
-        while (i + 1 < len && u[i + 1] <= ' ') /* u[i] is blank, or i is LEN */
-            i++;
+        if (analyse(st, tok, text, ws, p.i, l) != 0)
+            return -1;
+        normalise_spans(l, n0, text, len);
+        if (hl && l->n > n0 && add_piece_words(hl, text, ws, p.i, first, l->v + n0, l->n - n0))
+            return -1;
     }
-    normalise_spans(l, text, len);
+    if (hl)
+        hl->nwords = p.nw;
     return 0;
 }
 
-/* Give each word the terms and the number of the spans inside it (words
- * start with none). */
-static void count_spans(word_list *wl, const span_list *l)
-{
-    int i = 0;
-
-    for (int j = 0; j < l->n; j++) {
-        const span *sp = &l->v[j];
-        while (i < wl->n && wl->v[i].end <= sp->start)
-            i++;
-        for (int k = i; k < wl->n && wl->v[k].start < sp->end; k++) {
-            wl->v[k].terms |= sp->terms;
-            wl->v[k].hits++;
-        }
-    }
-}
-
 /* The terms and matches of a window of words, kept up to date as it
- * slides: each window costs the words that enter and leave it. */
+ * slides: each window costs the hit words that enter and leave it. */
 typedef struct window {
     int count[64]; /* words of the window that hold each term */
     int terms;     /* terms held by some word of the window */
@@ -856,7 +1052,7 @@ typedef struct window {
 } window;
 
 /* Word X enters (DIR 1) or leaves (DIR -1) the window. */
-static void window_move(window *win, const word *x, int dir)
+static void window_move(window *win, const hit_word *x, int dir)
 {
     uint64_t t = x->terms;
 
@@ -870,49 +1066,86 @@ static void window_move(window *win, const word *x, int dir)
 }
 
 /* First word of the best window of N words among NW (all of them when NW
- * <= N): the most distinct terms, then the most matches, and among the
- * first run of windows reaching that score, the middle one, so the matched
- * words sit in the middle rather than at an edge. */
-static int best_window(const word *w, int nw, int n, int *score)
+ * <= N), given the NH hit words H in order: the most distinct terms, then
+ * the most matches, and among the first run of windows reaching that
+ * score, the middle one, so the matched words sit in the middle rather
+ * than at an edge. A window's score only changes where a hit word enters
+ * or leaves it, so windows are taken in runs between those. */
+static int best_window(const hit_word *h, int nh, int nw, int n, int *score)
 {
     window win;
-    int i, best = -1, run_start = 0, run_end = 0, in_run = 0;
+    int i = 0, last = nw > n ? nw - n : 0, in = 0, out = 0;
+    int best = -1, run_start = 0, run_end = 0, in_run = 0;
 
     memset(&win, 0, sizeof win);
-    for (i = 0; i < n && i < nw; i++)
-        window_move(&win, &w[i], 1);
-    for (i = 0;; i++) {
-        int s = win.terms * 100 + (win.hits > 99 ? 99 : win.hits);
+    while (in < nh && h[in].index < n)
+        window_move(&win, &h[in++], 1);
+    while (i <= last) {
+        /* windows [i, next) all score S */
+        int s = win.terms * 100 + (win.hits > 99 ? 99 : win.hits), next = last + 1;
+        if (out < in && h[out].index + 1 < next)
+            next = h[out].index + 1;
+        if (in < nh && h[in].index - n + 1 < next)
+            next = h[in].index - n + 1;
         if (s > best) {
             best = s;
-            run_start = run_end = i;
+            run_start = i;
+            run_end = next - 1;
             in_run = 1;
         } else if (s == best && in_run && run_end == i - 1) {
-            run_end = i;
+            run_end = next - 1;
         } else {
             in_run = 0;
         }
-        if (i + n >= nw)
-            break;
-        if (!w[i].hits && !w[i + n].hits) {
-            /* the next windows up to the one a match enters or leaves
-             * score S too: they extend the run, or change nothing */
-            int j = i + 1;
-            while (j + n < nw && !w[j].hits && !w[j + n].hits)
-                j++;
-            if (in_run && run_end == i)
-                run_end = j;
-            i = j;
-            if (i + n >= nw)
-                break;
-        }
-        if (w[i].hits)
-            window_move(&win, &w[i], -1);
-        if (w[i + n].hits)
-            window_move(&win, &w[i + n], 1);
+        i = next;
+        while (out < in && h[out].index < i)
+            window_move(&win, &h[out++], -1);
+        while (in < nh && h[in].index < i + n)
+            window_move(&win, &h[in++], 1);
     }
     *score = best < 0 ? 0 : best;
     return best <= 0 ? 0 : (run_start + run_end) / 2;
+}
+
+/* Bytes [*FROM, *TO) of TEXT: words FIRST to LAST (indexes, LAST < the
+ * number of words), found from the nearest hit word of HL (or from the
+ * text's start) by walking words. */
+static void words_span(const char *text, int len, const hit_list *hl, int first, int last,
+                       int *from, int *to)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    int k = 0, at = 0, j;
+
+    while (at < len && is_blank(u[at]))
+        at++;
+    for (j = 0; j < hl->n; j++) /* the last hit word before FIRST, else the first */
+        if (j == 0 || hl->v[j].index <= first) {
+            k = hl->v[j].index;
+            at = hl->v[j].start;
+        }
+    for (; k > first; k--) { /* back to the start of the word before */
+        at--;
+        while (at > 0 && is_blank(u[at]))
+            at--;
+        while (at > 0 && !is_blank(u[at - 1]))
+            at--;
+    }
+    for (; k < first; k++) { /* on to the start of the next word */
+        while (at < len && !is_blank(u[at]))
+            at++;
+        while (at < len && is_blank(u[at]))
+            at++;
+    }
+    *from = at;
+    for (; k < last; k++) {
+        while (at < len && !is_blank(u[at]))
+            at++;
+        while (at < len && is_blank(u[at]))
+            at++;
+    }
+    while (at < len && !is_blank(u[at]))
+        at++;
+    *to = at;
 }
 
 /* Write bytes [from, to) of TEXT escaped, marking the spans. */
@@ -964,40 +1197,35 @@ char *snippet_build(const snippet_terms *st, fr_tokenizer *tok, const char *text
                     int nwords, int *score)
 {
     span_list l;
-    word_list wl = {NULL, 0, 0};
-    word *w;
+    hit_list hl = {NULL, 0, 0, 0};
     pr_buf b;
-    int nw, first, last, sc = 0;
+    int has_del = len > 0 && memchr(text, 0x7F, len) != NULL;
+    int first, last, from, to, sc = 0;
 
     if (score)
         *score = 0;
     if (nwords < 1)
         nwords = 1;
-    /* room for the words of ordinary text at once (about 7 bytes each) */
-    if (len > 0 && (w = room_for(NULL, &wl.cap, len / 6 + 16, sizeof *w, 256, SIZE_MAX)))
-        wl.v = w;
-    if (find_spans(st, tok, text, len, &l, len > 0 && memchr(text, 0x7F, len) ? NULL : &wl) != 0 ||
-        (wl.n == 0 && split_words(text, len, &wl) != 0)) {
-        free(wl.v);
+    if (find_spans(st, tok, text, len, &l, has_del ? NULL : &hl) != 0 ||
+        (has_del && hit_words_of(text, len, &l, &hl) != 0)) {
+        free(hl.v);
         free(l.v);
         return NULL;
     }
-    count_spans(&wl, &l);
-    w = wl.v;
-    nw = wl.n;
     pr_buf_init(&b);
-    if (nw > 0) {
-        first = best_window(w, nw, nwords, &sc);
-        last = first + nwords < nw ? first + nwords : nw;
+    if (hl.nwords > 0) {
+        first = best_window(hl.v, hl.n, hl.nwords, nwords, &sc);
+        last = first + nwords < hl.nwords ? first + nwords : hl.nwords;
+        words_span(text, len, &hl, first, last - 1, &from, &to);
         if (first > 0)
             pr_buf_adds(&b, ELLIPSIS " ");
-        emit(&b, text, w[first].start, w[last - 1].end, &l);
-        if (last < nw)
+        emit(&b, text, from, to, &l);
+        if (last < hl.nwords)
             pr_buf_adds(&b, " " ELLIPSIS);
     }
     if (score)
         *score = sc;
-    free(wl.v);
+    free(hl.v);
     free(l.v);
     return pr_buf_take(&b);
 }

@@ -29,6 +29,10 @@ void snippet_terms_free(snippet_terms *st);
 int snippet_terms_add(snippet_terms *st, fr_tokenizer *tok, const char *text, int len,
                       int prefix, int term);
 
+/* Forget the terms added, as a new one would have none: cheaper than
+ * making a new one, which builds tables every query shares. */
+void snippet_terms_clear(snippet_terms *st);
+
 /* Number of tokens added (0: nothing can be highlighted). */
 int snippet_terms_count(const snippet_terms *st);
 

@@ -324,21 +324,25 @@ static void test_window_ties(void)
     }
 }
 
+/* TEXT highlighted for the terms ST is WANT. */
+static void check_terms(const snippet_terms *st, const char *text, const char *want)
+{
+    char *s = snippet_highlight(st, tok, text, (int)strlen(text));
+
+    CHECK_STR_MSG(s, want, text);
+    free(s);
+}
+
 /* Terms added after snippets were built count in the next ones (words
  * already analysed are remembered per query). */
 static void test_terms_grow(void)
 {
     snippet_terms *st = snippet_terms_new();
-    char *s;
 
     snippet_terms_add(st, tok, "cloud", 5, 0, 0);
-    s = snippet_highlight(st, tok, "cloud souverain", 15);
-    CHECK_STR(s, "<mark>cloud</mark> souverain");
-    free(s);
+    check_terms(st, "cloud souverain", "<mark>cloud</mark> souverain");
     snippet_terms_add(st, tok, "souverain", 9, 0, 1);
-    s = snippet_highlight(st, tok, "cloud souverain", 15);
-    CHECK_STR(s, "<mark>cloud</mark> <mark>souverain</mark>");
-    free(s);
+    check_terms(st, "cloud souverain", "<mark>cloud</mark> <mark>souverain</mark>");
     snippet_terms_free(st);
 }
 
@@ -356,6 +360,71 @@ static void test_escaping(void)
     check_hl("zzz", "a \t b  \x01 c", "a b c");
 }
 
+/* The scan stops only where a part of a word may start a match: after
+ * white space, ASCII punctuation, and the separators French typography
+ * uses (’ « » no-break spaces, dashes), accented or not; the letters
+ * between are read on. Short and long texts alike. */
+static void test_scan_parts(void)
+{
+    static const char *const both[][3] = {
+        {"etat", "d\xe2\x80\x99\xc3\x89tat, \xc2\xab\xc3\x89tat\xc2\xbb, "
+                 "\xc2\xa0\xc3\xa9tat, x\xe2\x80\x94\xc3\x89tat",
+         "d\xe2\x80\x99<mark>\xc3\x89tat</mark>, \xc2\xab<mark>\xc3\x89tat</mark>\xc2\xbb, "
+         "\xc2\xa0<mark>\xc3\xa9tat</mark>, x\xe2\x80\x94<mark>\xc3\x89tat</mark>"},
+        /* a key's first letter inside a part starts nothing */
+        {"etat", "pr\xc3\xa9" "fet, rebetat, \xc3\xa9tat\xc3\xa9tat",
+         "pr\xc3\xa9" "fet, rebetat, \xc3\xa9tat\xc3\xa9tat"},
+        {"administration", "l\xe2\x80\x99" "administration (administrations)",
+         "l\xe2\x80\x99<mark>administration</mark> (<mark>administrations</mark>)"},
+        /* œ, a combining mark, then the part's letters */
+        {"oeuvre", "man\xc5\x93uvre, \xc5\x93uvre", "man\xc5\x93uvre, <mark>\xc5\x93uvre</mark>"},
+        /* a stray byte is analysed as before, the word after it too */
+        {"etat", "\x80 etat", "\xEF\xBF\xBD <mark>etat</mark>"},
+    };
+
+    for (size_t i = 0; i < sizeof both / sizeof both[0]; i++)
+        check_hl_both(both[i][0], both[i][1], both[i][2]);
+}
+
+/* The window counts every word, those the scan stops in (accented, or
+ * starting like a key) and those it reads through. */
+static void test_window_counts(void)
+{
+    char text[2000];
+    size_t n = 0;
+    int score, i;
+    char *s;
+
+    for (i = 0; i < 40; i++)
+        n += (size_t)snprintf(text + n, sizeof text - n, "%s ",
+                              i == 30 ? "cloud" : i == 31 || i % 3 == 0 ? "\xc3\xa9t\xc3\xa9"
+                                                : i % 3 == 1 ? "cl\xc3\xa9" : "mot");
+    s = window("cloud", text, 5, &score);
+    CHECK_STR(s, "\xE2\x80\xA6 cl\xc3\xa9 mot <mark>cloud</mark> \xc3\xa9t\xc3\xa9 mot \xE2\x80\xA6");
+    CHECK(score == 101);
+    free(s);
+    s = window("cloud ete", text, 3, &score); /* every é word read by scan_word */
+    CHECK_STR(s, "\xE2\x80\xA6 mot <mark>cloud</mark> <mark>\xc3\xa9t\xc3\xa9</mark> \xE2\x80\xA6");
+    CHECK(score == 202);
+    free(s);
+}
+
+/* Cleared terms highlight nothing, and the next ones as a new set would
+ * (digits made always analysed by a number are plain again). */
+static void test_terms_clear(void)
+{
+    snippet_terms *st = snippet_terms_new();
+
+    snippet_terms_add(st, tok, "3500", 4, 0, 0);
+    check_terms(st, "3 500 cloud", "<mark>3 500</mark> cloud");
+    snippet_terms_clear(st);
+    CHECK(snippet_terms_count(st) == 0);
+    check_terms(st, "3 500 cloud", "3 500 cloud");
+    snippet_terms_add(st, tok, "cloud", 5, 0, 0);
+    check_terms(st, "3 500 cloud", "3 500 <mark>cloud</mark>");
+    snippet_terms_free(st);
+}
+
 int main(void)
 {
     tok = fr_tokenizer_new();
@@ -367,6 +436,9 @@ int main(void)
     test_window_ties();
     test_terms_grow();
     test_escaping();
+    test_scan_parts();
+    test_window_counts();
+    test_terms_clear();
     fr_tokenizer_free(tok);
     return unit_done();
 }
