@@ -158,15 +158,24 @@ enum {
     T_MULTI = 5   /* lead or stray byte of a longer character */
 };
 
-/* What a byte is to the scan (st->cls, see "Scan"). */
+/* What a byte is to the scan (st->cls, see "Scan"). Up to CL_CONT_SEP, a
+ * part starts at the next byte. 0xC3 leads the accented letters French
+ * uses (U+00C0 to U+00FF): the second byte is read as what that character
+ * is, so that most of them are read on without a stop. */
 enum {
-    CL_BLANK = 0,  /* up to ' ': between words */
-    CL_SEP = 1,    /* ends a part (T_SEP) */
-    CL_SKIP = 2,   /* ignored (T_SKIP) */
-    CL_LETTER = 3, /* a letter or digit no key starts with */
-    CL_FIRST = 4,  /* a letter or digit some key starts with */
-    CL_ALWAYS = 5  /* the scan stops: T_ALWAYS, T_DOT, past ASCII */
+    CL_BLANK = 0,    /* up to ' ': between words */
+    CL_SEP = 1,      /* ends a part (T_SEP) */
+    CL_CONT_SEP = 2, /* after 0xC3: a separator (× ÷) */
+    CL_LETTER = 3,   /* a letter or digit no key starts with */
+    CL_FIRST = 4,    /* a letter or digit some key starts with */
+    CL_LEAD = 5,     /* 0xC3 */
+    CL_CONT = 6,     /* after 0xC3: a letter (any continuation byte) */
+    CL_ALWAYS = 7    /* the scan stops: T_ALWAYS, T_DOT, T_SKIP, other bytes
+                        past ASCII, after 0xC3 what the rough fold does not
+                        read as a letter or a separator */
 };
+
+#define PART_STARTS_AFTER(cl) ((cl) <= CL_CONT_SEP)
 
 /* What st->fold2 holds besides a folded letter (all below '0'). */
 enum { FOLD_READ = 0, FOLD_SEP = 1, FOLD_SKIP = 2 };
@@ -260,13 +269,21 @@ static void update_classes(snippet_terms *st)
     for (int w = 0; w < 2; w++) {
         const keyset *ks = &st->keys[w];
         for (int c = 0; c < 256; c++) {
-            unsigned t = st->bytes[w][c];
-            st->cls[w][c] = c <= ' '                     ? CL_BLANK
-                            : c >= 0x80                  ? CL_ALWAYS
-                            : t >= '0'                   ? (ks->first[t] ? CL_FIRST : CL_LETTER)
-                            : t == T_SEP                 ? CL_SEP
-                            : t == T_SKIP                ? CL_SKIP
-                                                         : CL_ALWAYS;
+            unsigned t = st->bytes[w][c], f;
+            if (c <= ' ')
+                st->cls[w][c] = CL_BLANK;
+            else if (c < 0x80)
+                st->cls[w][c] = t >= '0'    ? (ks->first[t] ? CL_FIRST : CL_LETTER)
+                                : t == T_SEP ? CL_SEP
+                                             : CL_ALWAYS;
+            else if (c == 0xC3)
+                st->cls[w][c] = CL_LEAD;
+            else if (c < 0xC0 && (f = st->fold2[w][1][c & 0x3F]) >= '0')
+                st->cls[w][c] = CL_CONT;
+            else if (c < 0xC0 && f == FOLD_SEP)
+                st->cls[w][c] = CL_CONT_SEP;
+            else
+                st->cls[w][c] = CL_ALWAYS;
         }
     }
 }
@@ -934,68 +951,106 @@ static inline int lead_of(const unsigned char *u, int i, int len, unsigned *b, i
 /*
  * Scan. Reading every word costs a mispredicted branch or two at each
  * word's end, more than everything else the filter does; so bytes are
- * read in one loop that counts words and follows where parts start
- * without a branch, and only stops where a match may start: a letter some
- * query key starts with (either case) at the start of a part, what
- * PF_EXACT always analyses, any byte past ASCII. A part matches from a
- * key's first letter only, so a word read through without stopping is one
- * scan_word lets through as impossible. Where it stops, the accented
- * letters and punctuation French is full of are read on when they cannot
- * start a match; otherwise the word is read by scan_word, as before.
+ * read in one loop that counts words without a branch, each byte's class
+ * (st->cls) and the previous byte's saying whether a word or a part
+ * starts, and stops only where a match may start: a letter some query key
+ * starts with (either case) or 0xC3 (é...) at the start of a part, what
+ * PF_EXACT always analyses, a byte past ASCII other than the accented
+ * letters of 0xC3. A part matches from a key's first letter only, so a
+ * word read through without stopping is one scan_word lets through as
+ * impossible. Where it stops, pass_char reads on past what cannot start a
+ * match (an accented letter no key starts with, punctuation, a first
+ * letter whose second no key has); otherwise the word is read by
+ * scan_word, as before.
  */
 
 /* Where the scan is: at byte I, NW words seen, the last starting at WS;
- * whether I is inside a word and at the start of a part. */
+ * PREV the class of the byte before I as far as words and parts go
+ * (CL_BLANK: I may start a word; PART_STARTS_AFTER: a part). */
 typedef struct scan_pos {
-    int i, nw, ws, in_word, part_start;
+    int i, nw, ws;
+    unsigned prev;
 } scan_pos;
 
-/* Count the words from P->i up to a byte that may start a match (or LEN);
- * returns its class. No branch but the loop's and the stop. */
+/* bit C * 8 + PREV: the scan stops at a byte of class C after one of
+ * class PREV. Always at CL_ALWAYS; at a key's first letter or 0xC3 where a
+ * part starts; at a continuation byte but after 0xC3; after 0xC3 but at a
+ * continuation byte. */
+#define STOP_BITS(c) ((uint64_t)0xFF << (8 * (c)))
+#define STOP_AT(c, prev) ((uint64_t)1 << (8 * (c) + (prev)))
+static const uint64_t scan_stops =
+    STOP_BITS(CL_ALWAYS) | STOP_AT(CL_FIRST, CL_BLANK) | STOP_AT(CL_FIRST, CL_SEP) |
+    STOP_AT(CL_FIRST, CL_CONT_SEP) | STOP_AT(CL_LEAD, CL_BLANK) | STOP_AT(CL_LEAD, CL_SEP) |
+    STOP_AT(CL_LEAD, CL_CONT_SEP) |
+    ((STOP_BITS(CL_CONT) | STOP_BITS(CL_CONT_SEP)) & ~(STOP_AT(CL_CONT, CL_LEAD) |
+                                                       STOP_AT(CL_CONT_SEP, CL_LEAD))) |
+    (~(STOP_AT(CL_CONT, CL_LEAD) | STOP_AT(CL_CONT_SEP, CL_LEAD)) &
+     (0x0101010101010101ULL << CL_LEAD));
+
+/* Count the words from P->i up to a byte where the scan stops (or LEN);
+ * returns its class. Each byte's class and the one before it decide, so
+ * bytes are read without a chain from one to the next and without a
+ * branch but the loop's and the stop. */
 static inline unsigned scan_to_stop(const unsigned char *cls, const unsigned char *u, int len,
                                     scan_pos *p)
 {
-    /* bit C * 2 + PART_START: stop here; then: a part starts next */
-    enum { STOP = 7 << (CL_FIRST * 2 + 1), PART = 0xF | 1 << (CL_SKIP * 2 + 1) };
-    int i = p->i, nw = p->nw, ws = p->ws, in_word = p->in_word, part_start = p->part_start;
-    unsigned c = CL_BLANK;
+    int i = p->i, nw = p->nw, ws = p->ws;
+    unsigned c = CL_BLANK, prev = p->prev;
 
     for (; i < len; i++) {
-        unsigned state, starts;
+        unsigned starts;
         c = cls[u[i]];
-        state = c * 2 + (unsigned)part_start;
-        if ((STOP >> state) & 1)
+        if ((scan_stops >> (c * 8 + prev)) & 1)
             break;
-        starts = (c != CL_BLANK) & !in_word;
+        starts = (c != CL_BLANK) & (prev == CL_BLANK);
         nw += (int)starts;
         ws = starts ? i : ws;
-        in_word = c != CL_BLANK;
-        part_start = (PART >> state) & 1;
+        prev = c;
     }
-    if (i < len && !in_word) { /* the stop starts a word */
+    if (i < len && prev == CL_BLANK) { /* the stop starts a word */
         nw++;
         ws = i;
-        in_word = 1;
     }
-    *p = (scan_pos){i, nw, ws, in_word, part_start};
+    *p = (scan_pos){i, nw, ws, prev};
     return c;
 }
 
 /* Pass over the character at P->i (a stop of class C) when it cannot start
  * a match: an accented letter no key starts with, or one inside a part; a
- * separator; a skipped mark. Returns 1 when passed over. */
+ * separator; a skipped mark or '.' inside a part; a key's first letter
+ * followed by a letter no key has second (both then: key_add decides the
+ * part there). Returns 1 when passed over. */
 static inline int pass_char(const snippet_terms *st, int way, const unsigned char *u, int len,
                             unsigned c, scan_pos *p)
 {
-    unsigned b, f;
-    int lead, n;
+    const keyset *ks = &st->keys[way];
+    int part_start = PART_STARTS_AFTER(p->prev), lead, n = 1;
+    unsigned b, f, a, a2;
 
-    if (c != CL_ALWAYS || (lead = lead_of(u, p->i, len, &b, &n)) < 0)
+    if (p->prev == CL_LEAD) /* 0xC3 without its second byte */
         return 0;
-    f = st->fold2[way][lead][b];
-    if (f >= '0' ? p->part_start && st->keys[way].first[f] : f == FOLD_READ)
+    if (c == CL_FIRST) {
+        a = st->bytes[way][u[p->i]];
+        if (BIT_GET(ks->single, a) || p->i + 1 >= len ||
+            (a2 = st->bytes[way][u[p->i + 1]]) < '0' || BIT_GET(ks->pair, PAIR(a | a2 << 8)))
+            return 0;
+        n = 2;
+    } else if (st->bytes[way][u[p->i]] == T_SKIP) {
+        if (part_start) /* ".net": the part starts after it */
+            return 0;
+    } else if ((lead = lead_of(u, p->i, len, &b, &n)) >= 0) {
+        f = st->fold2[way][lead][b];
+        if (f >= '0' ? part_start && ks->first[f] : f == FOLD_READ || (f == FOLD_SKIP && part_start))
+            return 0;
+        if (f == FOLD_SEP) {
+            p->prev = CL_SEP;
+            p->i += n;
+            return 1;
+        }
+    } else {
         return 0;
-    p->part_start = f == FOLD_SEP || (f == FOLD_SKIP && p->part_start);
+    }
+    p->prev = CL_LETTER; /* inside a part */
     p->i += n;
     return 1;
 }
@@ -1008,7 +1063,7 @@ static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *te
 {
     const unsigned char *u = (const unsigned char *)text;
     int way = len <= SHORT_TEXT ? PF_EXACT : PF_LOOSE, candidate;
-    scan_pos p = {0, 0, 0, 0, 1};
+    scan_pos p = {0, 0, 0, CL_BLANK};
 
     memset(l, 0, sizeof *l);
     l->st = st;
@@ -1022,6 +1077,7 @@ static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *te
         if (pass_char(st, way, u, len, c, &p))
             continue;
         p.i = scan_word(st, way, text, len, ws, &candidate);
+        p.prev = CL_LETTER;
         if (!candidate)
             continue;
         /* 3 500: one unit over the space (see PF_EXACT) */

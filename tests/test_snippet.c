@@ -380,6 +380,18 @@ static void test_scan_parts(void)
         {"oeuvre", "man\xc5\x93uvre, \xc5\x93uvre", "man\xc5\x93uvre, <mark>\xc5\x93uvre</mark>"},
         /* a stray byte is analysed as before, the word after it too */
         {"etat", "\x80 etat", "\xEF\xBF\xBD <mark>etat</mark>"},
+        /* 0xC3 (é, ×...) cut, doubled, followed by a stray byte */
+        {"etat", "x\xc3 etat", "x\xEF\xBF\xBD <mark>etat</mark>"},
+        {"etat", "x\xc3\xc3\xa9tat etat", "x\xEF\xBF\xBD<mark>\xc3\xa9tat</mark> <mark>etat</mark>"},
+        {"etat", "\xc3\xa9\xa9tat etat", "\xc3\xa9\xEF\xBF\xBDtat <mark>etat</mark>"},
+        /* × and ÷ separate parts; ë read as always in short texts */
+        {"etat", "3\xc3\x97" "etat \xc3\x89tat\xc3\x97\xc3\x89tat a\xc3\xb7" "etat",
+         "3\xc3\x97<mark>etat</mark> <mark>\xc3\x89tat</mark>\xc3\x97<mark>\xc3\x89tat</mark> "
+         "a\xc3\xb7<mark>etat</mark>"},
+        {"noel", "No\xc3\xabl noel", "<mark>No\xc3\xabl</mark> <mark>noel</mark>"},
+        /* a dot: inside a part it is skipped, before one the part starts after it */
+        {"eig", "E.I.G. e.i.g", "<mark>E.I.G</mark>. <mark>e.i.g</mark>"},
+        {"net", ".net (.net)", ".<mark>net</mark> (.<mark>net</mark>)"},
     };
 
     for (size_t i = 0; i < sizeof both / sizeof both[0]; i++)
