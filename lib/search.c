@@ -302,14 +302,27 @@ int pr_searcher_refresh(pr_searcher *s, int force, pr_error *err)
     return 1;
 }
 
+/* Run SQL ("BEGIN", "COMMIT") through the statement cache: parsed once,
+ * not at every search. Errors are the next statement's to report. */
+static void run_cached(pr_searcher *s, const char *sql)
+{
+    pr_error err;
+    sqlite3_stmt *st = pr_searcher_stmt(s, sql, &err);
+
+    if (st) {
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+}
+
 void pr_searcher_warm(pr_searcher *s)
 {
     pr_error err;
 
-    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    run_cached(s, "BEGIN");
     pr_lexicon_get(s, &err);
     pr_docs_get(s, &err);
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    run_cached(s, "COMMIT");
 }
 
 int pr_searcher_stats(pr_searcher *s, long long *documents, long long *index_mtime)
@@ -1225,6 +1238,18 @@ static pr_search_status collect_facets(pr_searcher *s, const match_set *m, facet
     return PR_SEARCH_OK;
 }
 
+/* Whether S holds no control character (C0, DEL, C1 in UTF-8): then
+ * pr_utf8_clean changes nothing of it if it is valid UTF-8. */
+static int no_controls(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    for (; *u; u++)
+        if (*u < ' ' || *u == 0x7F || (*u == 0xC2 && u[1] >= 0x80 && u[1] < 0xA0))
+            return 0;
+    return 1;
+}
+
 static json_t *facets_json(const facet_list *l)
 {
     json_t *o = json_object(), *k[PR_FACET_N];
@@ -1235,9 +1260,15 @@ static json_t *facets_json(const facet_list *l)
         json_object_set_new(o, facet_json_names[i], k[i]);
     }
     for (i = 0; i < l->n; i++) {
-        char *key = pr_utf8_clean(l->v[i].value, strlen(l->v[i].value));
+        json_t *kind = k[l->v[i].kind];
+        char *key;
+        /* jansson refuses a key that is not UTF-8: repaired then */
+        if (no_controls(l->v[i].value) &&
+            json_object_set_new(kind, l->v[i].value, json_integer(l->v[i].count)) == 0)
+            continue;
+        key = pr_utf8_clean(l->v[i].value, strlen(l->v[i].value));
         if (key)
-            json_object_set_new(k[l->v[i].kind], key, json_integer(l->v[i].count));
+            json_object_set_new(kind, key, json_integer(l->v[i].count));
         free(key);
     }
     return o;
@@ -1585,9 +1616,9 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
      * index state even if a reindex commits meanwhile, and SQLite takes its
      * locks once instead of at each of the thousands of statements a broad
      * query runs (facets read one document at a time). */
-    sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    run_cached(s, "BEGIN");
     if ((st = parse_request(s, req, &q, err)) != PR_SEARCH_OK) {
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        run_cached(s, "COMMIT");
         return st;
     }
     /* The page table is loaded once per index version, outside the time
@@ -1595,7 +1626,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
      * load would otherwise fail every search until something else loads
      * it. */
     if ((q.match || q.exclude || q.nfilters > 0) && !pr_docs_get(s, err)) {
-        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        run_cached(s, "COMMIT");
         query_free(&q);
         return PR_SEARCH_ERROR;
     }
@@ -1622,7 +1653,7 @@ pr_search_status pr_search(pr_searcher *s, const pr_search_request *req, json_t 
     hits = json_array();
     if (st == PR_SEARCH_OK)
         st = page_hits(s, &q, &m, req->offset, req->limit, hits, err);
-    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    run_cached(s, "COMMIT");
     if (st == PR_SEARCH_OK)
         *result = result_json(req, m.nhits, hits, facets_json(&fl), elapsed_ms(&t0), suggestion);
     else

@@ -752,6 +752,29 @@ static void test_phrase_counts(const char *path)
     pr_searcher_close(fresh);
 }
 
+/* Facet values go into JSON as keys: as they are when they can be, else
+ * repaired as every text of an answer is (a control character a space,
+ * an invalid byte U+FFFD). */
+static void test_facet_keys(const char *path)
+{
+    fx_doc d = {"_actualites/ballon.md", "actualites", "Ballon captif", "2018-05-02",
+                {"Article", NULL, NULL}, {"ballon\tcaptif", "ballon\xff", "ballon rouge"},
+                NULL, NULL, "Un ballon captif au-dessus du parc."};
+    pr_error err;
+    sqlite3 *db = pr_index_open(path, 0, &err);
+    json_t *res;
+    int ok = db != NULL && fx_add(db, &d) == 0;
+
+    sqlite3_close(db);
+    CHECK_MSG(ok, "a page with odd tags added");
+    res = q("ballon captif");
+    CHECK(res && total(res) == 1);
+    CHECK(facet(res, "tags", "ballon captif") == 1);
+    CHECK(facet(res, "tags", "ballon\xEF\xBF\xBD") == 1);
+    CHECK(facet(res, "tags", "ballon rouge") == 1);
+    json_decref(res);
+}
+
 int main(void)
 {
     char path[256];
@@ -779,6 +802,7 @@ int main(void)
         test_page_table(path);
         test_phrase_counts(path);
         test_match_walk(path);
+        test_facet_keys(path);
         pr_searcher_close(S);
     }
     test_open_errors();
