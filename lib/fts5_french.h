@@ -23,7 +23,7 @@
  * tokenize='french listed' (the prsearch index, index_db.c): each surface
  * token written as FTS5_FRENCH_LISTED_MARK then UTF-8 continuation bytes
  * only (fts5_french_surface_token), which FTS5 counts as one character:
- * it makes no entry for them in the 2- and 3-character prefix indexes.
+ * it makes no entry for them in the prefix indexes (2 characters and more).
  * Those entries were a quarter of the indexer's writes into FTS5 and
  * served only prefixes of one or two letters, which the stems answer. A
  * prefix then cannot find surface forms through FTS5: the tokenizer reads

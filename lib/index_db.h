@@ -17,7 +17,8 @@
  *              value) -- one row per facet value of a document; folded is
  *              fr_fold(value), what filters compare
  *   fts -- FTS5(title, headings, chapeau, body, taxonomy), external content
- *          on documents (kept in sync by triggers), tokenizer 'french'
+ *          on documents (kept in sync by triggers), tokenizer 'french listed',
+ *          a prefix index of 2 characters
  *   meta(key, value) -- 'last_run' (Unix seconds of the last commit),
  *          'synonyms' (the text of the synonyms file, docs/synonyms.md), ...
  *   vocab(term -- folded word, form -- as displayed, df -- pages using
@@ -44,7 +45,7 @@
 #include <sqlite3.h>
 #include "pr_error.h"
 
-#define PR_SCHEMA_VERSION 6
+#define PR_SCHEMA_VERSION 7
 /* The oldest schema a reader takes as it is: version 3 only changed how
  * the indexer writes, version 4 added an index readers use when it is
  * there (index_db.c). */

@@ -67,7 +67,7 @@ check_eq "date from front matter, with offset" \
 check_eq "facets: collection, tag, year rows" \
     "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
     "collection=actualites tag=FAST year=2023"
-check_eq "schema version" "$(q "$IDX" "pragma user_version")" 6
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 7
 check_eq "a new index lists its surface forms and their stems, complete" \
     "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
 1"
@@ -179,8 +179,8 @@ check_eq "nested PATHs: each page once" \
     "$(json_field "$out" files)/$(json_field "$out" unchanged)/$(json_field "$out" removed)/$(json_field "$out" documents)" "2/2/0/2"
 q "$IDX" "drop index documents_stat; drop index documents_groups; drop index documents_dates; drop table prefix_surfaces; delete from meta where key = 'prefix_surfaces'; pragma user_version = 2"
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
-check_eq "schema 2 upgraded to 6, pages unchanged" \
-    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates', 'prefix_surfaces')")/$(json_field "$out" unchanged)" "6
+check_eq "schema 2 upgraded to 7, pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates', 'prefix_surfaces')")/$(json_field "$out" unchanged)" "7
 4/2"
 check_eq "... its surface list read from the pages indexed before" \
     "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
@@ -188,6 +188,19 @@ check_eq "... its surface list read from the pages indexed before" \
 "$PRSEARCH_INDEX" -q -d "$IDX" --full "$site" >/dev/null 2>&1
 check_eq "... complete after --full" \
     "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
+1"
+# Schema 7: the fts table of a schema 6 index (prefix='2 3') is rebuilt
+# with a 2-character prefix index only; 3-letter prefixes still find.
+fts_q "$IDX" "drop table fts; create virtual table fts using fts5(title, headings, chapeau, body,
+    taxonomy, content='documents', content_rowid='id', tokenize='french listed', prefix='2 3');
+    insert into fts(fts) values ('rebuild'); pragma user_version = 6" >/dev/null
+out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
+check_eq "schema 6 upgraded to 7: fts rebuilt with prefix='2', pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select sql like '%prefix=''2'')' from sqlite_master where name = 'fts'")/$(json_field "$out" unchanged)" "7
+1/2"
+check_eq "... consistent, 3-letter prefixes found" \
+    "$(fts_q "$IDX" "insert into fts(fts) values('integrity-check');
+        select count(*) > 0 from fts where fts match 'rec*'; select count(*) > 0 from fts where fts match 'pro*'")" "1
 1"
 
 check_eq "-q prints nothing on success" "$("$PRSEARCH_INDEX" -q -d "$IDX" "$site" 2>&1)" ""
