@@ -195,6 +195,18 @@ static void scan_word(const char *text, int len, int pos, word *w)
             pos++;
             continue;
         }
+        if (b == 0xC3 && pos + 1 < len && ((unsigned char)text[pos + 1] & 0xC0) == 0x80 &&
+            (unsigned char)text[pos + 1] != 0x97 && (unsigned char)text[pos + 1] != 0xB7) {
+            /* U+00C0..U+00FF but × and ÷, French's accents: letters, upper
+             * case up to U+00DE (what classify() and note_case() say) */
+            w->letters = 1;
+            w->upper |= (unsigned char)text[pos + 1] < 0x9F;
+            w->lower |= (unsigned char)text[pos + 1] >= 0x9F;
+            w->ascii = 0;
+            w->nchars++;
+            pos += 2;
+            continue;
+        }
         n = decode(text, len, pos, &cp);
         c = classify(cp);
         if (c == C_LETTER) {
@@ -303,13 +315,13 @@ static void raw_append(fr_tokenizer *t, const char *text, const word *w)
     t->raw_digits |= w->digits;
 }
 
-/* aujourd'hui, prud'hommes: one word. */
-static int join_apostrophe(fr_tokenizer *t, const char *text, int len, const word *w, unit *u)
+/* aujourd'hui, prud'hommes: one word (AFTER: where the letter after its
+ * apostrophe is). */
+static int join_apostrophe(fr_tokenizer *t, const char *text, int len, const word *w, int after,
+                           unit *u)
 {
-    int after;
     word next;
-    if (!apostrophe_letter(text, len, w->e, &after) ||
-        !ascii_in(text + w->s, w->e - w->s, apostrophe_words) ||
+    if (!ascii_in(text + w->s, w->e - w->s, apostrophe_words) ||
         !word_at(text, len, after, &next))
         return 0;
     raw_append(t, text, &next);
@@ -429,9 +441,11 @@ static int next_unit(fr_tokenizer *t, const char *text, int len, int *pos, unit 
 {
     word w;
     while (next_word(text, len, *pos, &w)) {
-        int after;
-        if (apostrophe_letter(text, len, w.e, &after) &&
-            ascii_in(text + w.s, w.e - w.s, elided)) {
+        int after = 0;
+        /* most words end at ASCII other than an apostrophe */
+        int apos = w.e < len && ((unsigned char)text[w.e] >= 0x80 || text[w.e] == '\'') &&
+                   apostrophe_letter(text, len, w.e, &after);
+        if (apos && ascii_in(text + w.s, w.e - w.s, elided)) {
             *pos = after;
             continue;
         }
@@ -440,7 +454,8 @@ static int next_unit(fr_tokenizer *t, const char *text, int len, int *pos, unit 
         raw_append(t, text, &w);
         u->s = w.s;
         u->e = w.e;
-        if (!join_apostrophe(t, text, len, &w, u) && !join_acronym(t, text, len, &w, u) &&
+        if (!(apos && join_apostrophe(t, text, len, &w, after, u)) &&
+            !join_acronym(t, text, len, &w, u) &&
             !join_thousands(t, text, len, &w, u) && !read_inclusive(t, text, len, &w, u))
             u->e = w.e;
         *pos = u->e;
