@@ -195,10 +195,8 @@ static void scan_word(const char *text, int len, int pos, word *w)
             pos++;
             continue;
         }
-        if (b == 0xC3 && pos + 1 < len && ((unsigned char)text[pos + 1] & 0xC0) == 0x80 &&
-            (unsigned char)text[pos + 1] != 0x97 && (unsigned char)text[pos + 1] != 0xB7) {
-            /* U+00C0..U+00FF but × and ÷, French's accents: letters, upper
-             * case up to U+00DE (what classify() and note_case() say) */
+        if (fr_latin1_letter((const unsigned char *)text, pos, len)) {
+            /* what classify() and note_case() say of them */
             w->letters = 1;
             w->upper |= (unsigned char)text[pos + 1] < 0x9F;
             w->lower |= (unsigned char)text[pos + 1] >= 0x9F;

@@ -113,6 +113,18 @@ int fr_tokenize(fr_tokenizer *t, fr_mode mode, const char *text, int len,
  */
 char *fr_fold(const char *text, int len);
 
+/*
+ * Non-zero when bytes I and I + 1 of U (LEN bytes) are a letter of
+ * U+00C0..U+00FF (all of them but × and ÷): French's accented letters,
+ * which the word scanners read without asking utf8proc. Upper case when
+ * the second byte is below 0x9F (U+00C0..U+00DE).
+ */
+static inline int fr_latin1_letter(const unsigned char *u, int i, int len)
+{
+    return u[i] == 0xC3 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80 && u[i + 1] != 0x97 &&
+           u[i + 1] != 0xB7;
+}
+
 /* Non-zero when the lower-case, folded word W (LEN bytes) is a French stop
  * word that the tokenizer drops. */
 int fr_is_stopword(const char *w, int len);

@@ -93,9 +93,8 @@ static int cut_words(const char *text, int len, span_fn span, void *ctx)
             l = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
             d = c >= '0' && c <= '9';
             in = l || d;
-        } else if (u[i] == 0xC3 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80 &&
-                   u[i + 1] != 0x97 && u[i + 1] != 0xB7) {
-            k = 2; /* U+00C0..U+00FF but × and ÷: letters (is_word_char) */
+        } else if (fr_latin1_letter(u, i, len)) {
+            k = 2; /* what is_word_char() says of them */
             l = in = 1;
         } else {
             k = i < len ? utf8proc_iterate(u + i, len - i, &cp) : 0;
