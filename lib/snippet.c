@@ -720,7 +720,6 @@ int snippet_terms_add(snippet_terms *st, fr_tokenizer *tok, const char *text, in
                       int prefix, int term)
 {
     add_ctx c = {st, prefix, term};
-
     int rc;
 
     memo_clear(st->memo); /* what was analysed matched other terms */
@@ -881,54 +880,45 @@ static int add_hit_word(hit_list *hl, int index, int start, int end, const span 
     return 0;
 }
 
-/* The hit words of the piece [START, END) of TEXT (words split at bytes
- * up to ' '), whose first word is the FIRST-th of the text, given the
- * spans SP (N) found in it. Returns 0, or -1 out of memory. */
-static int add_piece_words(hit_list *hl, const char *text, int start, int end, int first,
-                           const span *sp, int n)
+/* The hit words of bytes [START, END) of TEXT, split at is_blank, the
+ * first of them the FIRST-th word of the text, given the spans SP (N of
+ * them, in order) found there. Returns the number of words, or -1 out of
+ * memory. */
+static int add_hit_words(hit_list *hl, const char *text, int start, int end, int first,
+                         const span *sp, int n)
 {
     const unsigned char *u = (const unsigned char *)text;
-    int i = start;
+    int i = start, k = first;
 
     while (i < end) {
-        int ws = i;
-        while (i < end && u[i] > ' ')
+        int ws;
+        while (i < end && is_blank(u[i]))
+            i++;
+        if (i >= end)
+            break;
+        ws = i;
+        while (i < end && !is_blank(u[i]))
             i++;
         while (n > 0 && sp->end <= ws) {
             sp++;
             n--;
         }
-        if (add_hit_word(hl, first++, ws, i, sp, n) != 0)
-            return -1;
-        while (i < end && u[i] <= ' ')
-            i++;
-    }
-    return 0;
-}
-
-/* The hit words of TEXT from its spans, splitting words at is_blank: for
- * texts with a DEL, which the prefilter reads as part of a word. */
-static int hit_words_of(const char *text, int len, const span_list *l, hit_list *hl)
-{
-    int i = 0, k = 0, j = 0;
-
-    while (i < len) {
-        int ws;
-        while (i < len && is_blank((unsigned char)text[i]))
-            i++;
-        if (i >= len)
-            break;
-        ws = i;
-        while (i < len && !is_blank((unsigned char)text[i]))
-            i++;
-        while (j < l->n && l->v[j].end <= ws)
-            j++;
-        if (j < l->n && add_hit_word(hl, k, ws, i, l->v + j, l->n - j) != 0)
+        if (n > 0 && add_hit_word(hl, k, ws, i, sp, n) != 0)
             return -1;
         k++;
     }
-    hl->nwords = k;
-    return 0;
+    return k - first;
+}
+
+/* The hit words of all of TEXT from its spans: for texts with a DEL, which
+ * the prefilter reads as part of a word but the window as white space,
+ * and when nothing can match. Returns 0, or -1 out of memory. */
+static int hit_words_of(const char *text, int len, const span_list *l, hit_list *hl)
+{
+    int n = add_hit_words(hl, text, 0, len, 0, l->v, l->n);
+
+    hl->nwords = n > 0 ? n : 0;
+    return n < 0 ? -1 : 0;
 }
 
 /* The lead (index into st->fold2) of the character at I, and in *B its
@@ -976,16 +966,14 @@ typedef struct scan_pos {
  * class PREV. Always at CL_ALWAYS; at a key's first letter or 0xC3 where a
  * part starts; at a continuation byte but after 0xC3; after 0xC3 but at a
  * continuation byte. */
-#define STOP_BITS(c) ((uint64_t)0xFF << (8 * (c)))
 #define STOP_AT(c, prev) ((uint64_t)1 << (8 * (c) + (prev)))
+#define STOP_AT_ANY(c) ((uint64_t)0xFF << (8 * (c)))        /* whatever PREV */
+#define STOP_AFTER(prev) (0x0101010101010101ULL << (prev)) /* whatever C */
+#define PART_START(c) (STOP_AT(c, CL_BLANK) | STOP_AT(c, CL_SEP) | STOP_AT(c, CL_CONT_SEP))
+#define CONT_AFTER_LEAD (STOP_AT(CL_CONT, CL_LEAD) | STOP_AT(CL_CONT_SEP, CL_LEAD))
 static const uint64_t scan_stops =
-    STOP_BITS(CL_ALWAYS) | STOP_AT(CL_FIRST, CL_BLANK) | STOP_AT(CL_FIRST, CL_SEP) |
-    STOP_AT(CL_FIRST, CL_CONT_SEP) | STOP_AT(CL_LEAD, CL_BLANK) | STOP_AT(CL_LEAD, CL_SEP) |
-    STOP_AT(CL_LEAD, CL_CONT_SEP) |
-    ((STOP_BITS(CL_CONT) | STOP_BITS(CL_CONT_SEP)) & ~(STOP_AT(CL_CONT, CL_LEAD) |
-                                                       STOP_AT(CL_CONT_SEP, CL_LEAD))) |
-    (~(STOP_AT(CL_CONT, CL_LEAD) | STOP_AT(CL_CONT_SEP, CL_LEAD)) &
-     (0x0101010101010101ULL << CL_LEAD));
+    STOP_AT_ANY(CL_ALWAYS) | PART_START(CL_FIRST) | PART_START(CL_LEAD) |
+    ((STOP_AT_ANY(CL_CONT) | STOP_AT_ANY(CL_CONT_SEP) | STOP_AFTER(CL_LEAD)) & ~CONT_AFTER_LEAD);
 
 /* Count the words from P->i up to a byte where the scan stops (or LEN);
  * returns its class. Each byte's class and the one before it decide, so
@@ -1091,7 +1079,8 @@ static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *te
         if (analyse(st, tok, text, ws, p.i, l) != 0)
             return -1;
         normalise_spans(l, n0, text, len);
-        if (hl && l->n > n0 && add_piece_words(hl, text, ws, p.i, first, l->v + n0, l->n - n0))
+        if (hl && l->n > n0 &&
+            add_hit_words(hl, text, ws, p.i, first, l->v + n0, l->n - n0) < 0)
             return -1;
     }
     if (hl)
@@ -1163,6 +1152,17 @@ static int best_window(const hit_word *h, int nh, int nw, int n, int *score)
     return best <= 0 ? 0 : (run_start + run_end) / 2;
 }
 
+/* Where the word after the one at AT starts in U (LEN bytes; LEN when
+ * none does). */
+static int next_word_start(const unsigned char *u, int len, int at)
+{
+    while (at < len && !is_blank(u[at]))
+        at++;
+    while (at < len && is_blank(u[at]))
+        at++;
+    return at;
+}
+
 /* Bytes [*FROM, *TO) of TEXT: words FIRST to LAST (indexes, LAST < the
  * number of words), found from the nearest hit word of HL (or from the
  * text's start) by walking words. */
@@ -1186,19 +1186,11 @@ static void words_span(const char *text, int len, const hit_list *hl, int first,
         while (at > 0 && !is_blank(u[at - 1]))
             at--;
     }
-    for (; k < first; k++) { /* on to the start of the next word */
-        while (at < len && !is_blank(u[at]))
-            at++;
-        while (at < len && is_blank(u[at]))
-            at++;
-    }
+    for (; k < first; k++)
+        at = next_word_start(u, len, at);
     *from = at;
-    for (; k < last; k++) {
-        while (at < len && !is_blank(u[at]))
-            at++;
-        while (at < len && is_blank(u[at]))
-            at++;
-    }
+    for (; k < last; k++)
+        at = next_word_start(u, len, at);
     while (at < len && !is_blank(u[at]))
         at++;
     *to = at;
