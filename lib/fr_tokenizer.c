@@ -73,14 +73,23 @@ typedef struct slot {
 
 enum { SLOT_USED = 1, SLOT_STOP = 2, SLOT_DIACRITICS = 4 };
 
+/* A unit: what becomes one token (with its colocated alternatives), with
+ * its letters as the scanner copied them, the key of the cache. */
+typedef struct unit {
+    int s, e;          /* bytes [s, e) of the input */
+    int rawlen;        /* bytes of RAW */
+    int digits;        /* RAW holds a digit */
+    uint32_t hash;     /* fr_hash_bytes(RAW) */
+    char raw[RAW_MAX];
+} unit;
+
 struct fr_tokenizer {
     struct sb_stemmer *stemmer;
     slot *slots;
     char *pool;
     int nslots, pool_used;
     int cap, pool_cap;           /* slots, bytes of pool */
-    char raw[RAW_MAX];           /* the letters of the current unit */
-    int rawlen, raw_digits;
+    unit unit;                   /* the unit being analysed */
     char lower[FORM_MAX];
     char surface[FORM_MAX + 1];  /* FR_SURFACE_MARK then s */
     char a[FORM_MAX], b[FORM_MAX];
@@ -157,63 +166,48 @@ typedef struct word {
     unsigned letters : 1, digits : 1, upper : 1, lower : 1, ascii : 1;
 } word;
 
-static void note_case(word *w, utf8proc_int32_t cp)
-{
-    utf8proc_category_t cat;
-    if (cp < 0x80) {
-        w->upper |= cp >= 'A' && cp <= 'Z';
-        w->lower |= cp >= 'a' && cp <= 'z';
-        return;
-    }
-    cat = utf8proc_category(cp);
-    w->upper |= cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT;
-    w->lower |= cat == UTF8PROC_CATEGORY_LL;
-}
-
-/* Read the word starting at POS, which holds a letter or a digit. */
+/* Read the word starting at POS, which holds a letter or a digit. Runs of
+ * ASCII go through fr_ascii_kind; what they were is or-ed into one mask,
+ * stored in W at the end. */
 static void scan_word(const char *text, int len, int pos, word *w)
 {
-    memset(w, 0, sizeof *w);
+    const unsigned char *u = (const unsigned char *)text;
+    unsigned kinds = 0, k, ascii = 1;
+    int nchars = 0;
+
     w->s = pos;
-    w->ascii = 1;
-    while (pos < len) {
+    for (;;) {
         utf8proc_int32_t cp;
-        unsigned char b = (unsigned char)text[pos];
-        int n;
+        int run = pos, n;
         enum cclass c;
-        if (b < 0x80) { /* what classify() and note_case() say of ASCII */
-            if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') {
-                w->letters = 1;
-                w->upper |= b <= 'Z';
-                w->lower |= b >= 'a';
-            } else if (b >= '0' && b <= '9') {
-                w->digits = 1;
-            } else {
-                break; /* separator or apostrophe */
-            }
-            w->nchars++;
+        while (pos < len && u[pos] < 0x80 && (k = fr_ascii_kind[u[pos]]) != 0) {
+            kinds |= k;
             pos++;
-            continue;
         }
-        if (fr_latin1_letter((const unsigned char *)text, pos, len)) {
-            /* what classify() and note_case() say of them */
-            w->letters = 1;
-            w->upper |= (unsigned char)text[pos + 1] < 0x9F;
-            w->lower |= (unsigned char)text[pos + 1] >= 0x9F;
-            w->ascii = 0;
-            w->nchars++;
+        nchars += pos - run;
+        if (pos >= len || u[pos] < 0x80)
+            break; /* the end, a separator or an apostrophe */
+        if (fr_latin1_letter(u, pos, len)) {
+            /* what classify() and their case say of them */
+            kinds |= FR_K_LETTER | (u[pos + 1] < 0x9F ? FR_K_UPPER : FR_K_LOWER);
+            ascii = 0;
+            nchars++;
             pos += 2;
             continue;
         }
         n = decode(text, len, pos, &cp);
         c = classify(cp);
         if (c == C_LETTER) {
-            w->letters = 1;
-            w->nchars++;
-            note_case(w, cp);
+            utf8proc_category_t cat = utf8proc_category(cp);
+            kinds |= FR_K_LETTER;
+            if (cat == UTF8PROC_CATEGORY_LU || cat == UTF8PROC_CATEGORY_LT)
+                kinds |= FR_K_UPPER;
+            else if (cat == UTF8PROC_CATEGORY_LL)
+                kinds |= FR_K_LOWER;
+            nchars++;
         } else if (c == C_DIGIT) {
-            w->digits = 1;
-            w->nchars++;
+            kinds |= FR_K_DIGIT;
+            nchars++;
         } else if (c == C_JOINER) {
             enum cclass next = class_at(text, len, pos + n);
             if (next != C_LETTER && next != C_DIGIT && next != C_MARK)
@@ -221,11 +215,16 @@ static void scan_word(const char *text, int len, int pos, word *w)
         } else if (c != C_MARK) {
             break;
         }
-        if (cp >= 0x80)
-            w->ascii = 0;
+        ascii = 0;
         pos += n;
     }
     w->e = pos;
+    w->nchars = nchars;
+    w->letters = (kinds & FR_K_LETTER) != 0;
+    w->digits = (kinds & FR_K_DIGIT) != 0;
+    w->upper = (kinds & FR_K_UPPER) != 0;
+    w->lower = (kinds & FR_K_LOWER) != 0;
+    w->ascii = ascii;
 }
 
 /* The first word at or after POS; 0 when there is none. */
@@ -236,9 +235,13 @@ static int next_word(const char *text, int len, int pos, word *w)
         unsigned char b = (unsigned char)text[pos];
         int n;
         enum cclass c;
-        if (b < 0x80 && !((b | 0x20) >= 'a' && (b | 0x20) <= 'z') && !(b >= '0' && b <= '9')) {
+        if (b < 0x80 && !fr_ascii_kind[b]) {
             pos++; /* ASCII that is no letter nor digit */
             continue;
+        }
+        if (b < 0x80 || fr_latin1_letter((const unsigned char *)text, pos, len)) {
+            scan_word(text, len, pos, w);
+            return 1;
         }
         n = decode(text, len, pos, &cp);
         c = classify(cp);
@@ -293,24 +296,19 @@ static const char *const apostrophe_words[] = { "aujourd", "prud", NULL };
 
 /* ----------------------------------------------------------------- units */
 
-/* A unit: what becomes one token (with its colocated alternatives). Its
- * letters are in t->raw. */
-typedef struct unit {
-    int s, e; /* bytes [s, e) of the input */
-} unit;
-
-/* Append the bytes of W to t->raw, cut at a character boundary if full. */
-static void raw_append(fr_tokenizer *t, const char *text, const word *w)
+/* Append the bytes of W to U's letters, cut at a character boundary if
+ * full. */
+static void raw_append(unit *u, const char *text, const word *w)
 {
     int n = w->e - w->s;
-    if (n > RAW_MAX - t->rawlen) {
-        n = RAW_MAX - t->rawlen;
+    if (n > RAW_MAX - u->rawlen) {
+        n = RAW_MAX - u->rawlen;
         while (n > 0 && ((unsigned char)text[w->s + n] & 0xC0) == 0x80)
             n--;
     }
-    memcpy(t->raw + t->rawlen, text + w->s, (size_t)n);
-    t->rawlen += n;
-    t->raw_digits |= w->digits;
+    memcpy(u->raw + u->rawlen, text + w->s, (size_t)n);
+    u->rawlen += n;
+    u->digits |= w->digits;
 }
 
 /* aujourd'hui, prud'hommes: one word (AFTER: where the letter after its
@@ -322,7 +320,7 @@ static int join_apostrophe(fr_tokenizer *t, const char *text, int len, const wor
     if (!ascii_in(text + w->s, w->e - w->s, apostrophe_words) ||
         !word_at(text, len, after, &next))
         return 0;
-    raw_append(t, text, &next);
+    raw_append(u, text, &next);
     u->e = next.e;
     return 1;
 }
@@ -336,7 +334,7 @@ static int join_acronym(fr_tokenizer *t, const char *text, int len, const word *
         return 0;
     while (cur.e < len && text[cur.e] == '.' && word_at(text, len, cur.e + 1, &next) &&
            next.nchars == 1 && next.letters) {
-        raw_append(t, text, &next);
+        raw_append(u, text, &next);
         cur = next;
         joined = 1;
     }
@@ -363,7 +361,7 @@ static int join_thousands(fr_tokenizer *t, const char *text, int len, const word
         if (!thousands_space(cp) || !word_at(text, len, cur.e + n, &next) ||
             next.letters || !next.ascii || next.nchars != 3)
             break;
-        raw_append(t, text, &next);
+        raw_append(u, text, &next);
         cur = next;
         joined = 1;
     }
@@ -447,9 +445,9 @@ static int next_unit(fr_tokenizer *t, const char *text, int len, int *pos, unit 
             *pos = after;
             continue;
         }
-        t->rawlen = 0;
-        t->raw_digits = 0;
-        raw_append(t, text, &w);
+        u->rawlen = 0;
+        u->digits = 0;
+        raw_append(u, text, &w);
         u->s = w.s;
         u->e = w.e;
         if (!(apos && join_apostrophe(t, text, len, &w, after, u)) &&
@@ -650,13 +648,13 @@ static int fold_into(fr_tokenizer *t, const char *src, int len, char *dst, int c
     return n < 0 ? 0 : copy_cut(dst, cap, (const char *)t->cps, n);
 }
 
-/* The lower-case (NFKC, case-folded) form of t->raw into t->lower. */
-static int lower_raw(fr_tokenizer *t)
+/* The lower-case (NFKC, case-folded) form of U's letters into t->lower. */
+static int lower_raw(fr_tokenizer *t, const unit *u)
 {
-    int n = latin_fast(t->raw, t->rawlen, t->lower, FORM_MAX, 0);
+    int n = latin_fast(u->raw, u->rawlen, t->lower, FORM_MAX, 0);
     if (n >= 0)
         return n;
-    n = normalise(t->raw, t->rawlen, t->cps, CP_MAX, LOWER_OPTIONS, 0);
+    n = normalise(u->raw, u->rawlen, t->cps, CP_MAX, LOWER_OPTIONS, 0);
     return n < 0 ? 0 : copy_cut(t->lower, FORM_MAX, (const char *)t->cps, n);
 }
 
@@ -696,17 +694,17 @@ static int stem_into(fr_tokenizer *t, const char *lower, int n, char *dst, int f
     return copy_cut(dst, FORM_MAX, (const char *)st, len);
 }
 
-/* Analyse t->raw into F (pointing into t's buffers); -1 when out of memory. */
-static int unit_forms(fr_tokenizer *t, forms *f)
+/* Analyse U into F (pointing into t's buffers); -1 when out of memory. */
+static int unit_forms(fr_tokenizer *t, const unit *u, forms *f)
 {
-    int llen = lower_raw(t);
+    int llen = lower_raw(t, u);
     char *s = t->surface + 1;
     int slen = fold_into(t, t->lower, llen, s, FORM_MAX);
     memset(f, 0, sizeof *f);
     t->surface[0] = FR_SURFACE_MARK;
     f->s = s;
     f->slen = slen;
-    if (t->raw_digits) {
+    if (u->digits) {
         /* numbers, ordinals and codes (covid19, FAST8) are not stemmed */
         f->slen = ordinal(s, slen);
         f->a = f->b = s;
@@ -738,14 +736,6 @@ static int unit_forms(fr_tokenizer *t, forms *f)
 }
 
 /* ------------------------------------------------------------------ cache */
-
-static uint32_t hash_bytes(const char *p, int n)
-{
-    uint32_t h = 2166136261u;
-    while (n-- > 0)
-        h = (h ^ (unsigned char)*p++) * 16777619u;
-    return h;
-}
 
 static void cache_reset(fr_tokenizer *t)
 {
@@ -803,11 +793,12 @@ static void slot_forms(const fr_tokenizer *t, const slot *sl, forms *f)
     f->diacritics = (sl->flags & SLOT_DIACRITICS) != 0;
 }
 
-/* Store F under t->raw in slot SL, resetting the cache when it is full;
- * F then points into the pool. */
-static void cache_store(fr_tokenizer *t, uint32_t h, slot *sl, forms *f)
+/* Store F under U's letters in slot SL, resetting the cache when it is
+ * full; F then points into the pool. */
+static void cache_store(fr_tokenizer *t, const unit *u, slot *sl, forms *f)
 {
-    int need = t->rawlen + 1 + f->slen + f->alen + f->blen;
+    uint32_t h = u->hash;
+    int need = u->rawlen + 1 + f->slen + f->alen + f->blen;
     char *p;
     if (t->nslots >= t->cap / 4 * 3 || t->pool_used + need > t->pool_cap) {
         if (cache_grow(t) != 0)
@@ -816,14 +807,14 @@ static void cache_store(fr_tokenizer *t, uint32_t h, slot *sl, forms *f)
             sl = next_slot(t, sl);
     }
     p = t->pool + t->pool_used;
-    memcpy(p, t->raw, (size_t)t->rawlen);
-    p[t->rawlen] = FR_SURFACE_MARK;
-    memcpy(p + t->rawlen + 1, f->s, (size_t)f->slen);
-    memcpy(p + t->rawlen + 1 + f->slen, f->a, (size_t)f->alen);
-    memcpy(p + t->rawlen + 1 + f->slen + f->alen, f->b, (size_t)f->blen);
+    memcpy(p, u->raw, (size_t)u->rawlen);
+    p[u->rawlen] = FR_SURFACE_MARK;
+    memcpy(p + u->rawlen + 1, f->s, (size_t)f->slen);
+    memcpy(p + u->rawlen + 1 + f->slen, f->a, (size_t)f->alen);
+    memcpy(p + u->rawlen + 1 + f->slen + f->alen, f->b, (size_t)f->blen);
     sl->hash = h;
     sl->off = (uint32_t)t->pool_used;
-    sl->klen = (uint16_t)t->rawlen;
+    sl->klen = (uint16_t)u->rawlen;
     sl->slen = (uint16_t)f->slen;
     sl->alen = (uint16_t)f->alen;
     sl->blen = (uint16_t)f->blen;
@@ -833,7 +824,7 @@ static void cache_store(fr_tokenizer *t, uint32_t h, slot *sl, forms *f)
     slot_forms(t, sl, f);
 }
 
-/* The forms of t->raw, from the cache or computed; -1 when out of memory. */
+/* The forms of U, from the cache or computed; -1 when out of memory. */
 static int same(const char *x, int xlen, const char *y, int ylen);
 
 /* F for the watcher when emit_unit() gives it a surface token in
@@ -846,21 +837,21 @@ static int watch_forms(fr_tokenizer *t, const forms *f)
     return t->watch(t->watch_ctx, f->s, f->slen, f->a, f->alen, f->b, f->blen) != 0 ? -1 : 0;
 }
 
-static int lookup(fr_tokenizer *t, forms *f)
+static int lookup(fr_tokenizer *t, const unit *u, forms *f)
 {
-    uint32_t h = hash_bytes(t->raw, t->rawlen);
+    uint32_t h = u->hash;
     slot *sl = &t->slots[h & (uint32_t)(t->cap - 1)];
     while (sl->flags & SLOT_USED) {
-        if (sl->hash == h && sl->klen == t->rawlen &&
-            memcmp(t->pool + sl->off, t->raw, (size_t)t->rawlen) == 0) {
+        if (sl->hash == h && sl->klen == u->rawlen &&
+            memcmp(t->pool + sl->off, u->raw, (size_t)u->rawlen) == 0) {
             slot_forms(t, sl, f);
             return 0;
         }
         sl = next_slot(t, sl);
     }
-    if (unit_forms(t, f) < 0 || watch_forms(t, f) < 0)
+    if (unit_forms(t, u, f) < 0 || watch_forms(t, f) < 0)
         return -1;
-    cache_store(t, h, sl, f);
+    cache_store(t, u, sl, f);
     return 0;
 }
 
@@ -966,25 +957,27 @@ int fr_tokenize(fr_tokenizer *t, fr_mode mode, const char *text, int len,
                 fr_token_fn fn, void *ctx)
 {
     int pos = 0, last = -1, rc = 0;
-    unit u;
+    unit *u;
     if (t == NULL || fn == NULL)
         return -1;
     if (text == NULL || len <= 0)
         return 0;
+    u = &t->unit;
     /* FTS5 tokenizes a whole phrase in prefix mode ("talents du num"*), but
      * only its last word is a prefix: the others are read as a query. */
     if (mode == FR_MODE_PREFIX || mode == FR_MODE_PREFIX_STEMS) {
-        while (next_unit(t, text, len, &pos, &u))
-            last = u.s;
+        while (next_unit(t, text, len, &pos, u))
+            last = u->s;
         pos = 0;
     }
-    while (rc == 0 && next_unit(t, text, len, &pos, &u)) {
+    while (rc == 0 && next_unit(t, text, len, &pos, u)) {
         forms f;
-        fr_mode m = mode >= FR_MODE_PREFIX && u.s != last ? FR_MODE_QUERY : mode;
-        if (lookup(t, &f) < 0)
+        fr_mode m = mode >= FR_MODE_PREFIX && u->s != last ? FR_MODE_QUERY : mode;
+        u->hash = (uint32_t)fr_hash_bytes(u->raw, u->rawlen);
+        if (lookup(t, u, &f) < 0)
             return -1;
         if (f.slen > 0)
-            rc = emit_unit(m, &f, u.s, u.e, fn, ctx);
+            rc = emit_unit(m, &f, u->s, u->e, fn, ctx);
     }
     return rc;
 }

@@ -17,6 +17,9 @@
 #ifndef FR_TOKENIZER_H
 #define FR_TOKENIZER_H
 
+#include <stdint.h>
+#include <string.h>
+
 typedef struct fr_tokenizer fr_tokenizer;
 
 /* What the text is; decides how accented words are stemmed (SPEC 3.4). */
@@ -123,6 +126,63 @@ static inline int fr_latin1_letter(const unsigned char *u, int i, int len)
 {
     return u[i] == 0xC3 && i + 1 < len && (u[i + 1] & 0xC0) == 0x80 && u[i + 1] != 0x97 &&
            u[i + 1] != 0xB7;
+}
+
+/*
+ * What an ASCII byte is to the word scanners (the tokenizer's and the
+ * lexicon's): FR_K_LETTER with FR_K_UPPER or FR_K_LOWER, FR_K_DIGIT, or 0
+ * (a separator). A table, so that a run of ASCII letters costs a load
+ * and a test per byte.
+ */
+enum { FR_K_LETTER = 1, FR_K_UPPER = 2, FR_K_LOWER = 4, FR_K_DIGIT = 8 };
+#define FR_K_UP_ (FR_K_LETTER | FR_K_UPPER)
+#define FR_K_LO_ (FR_K_LETTER | FR_K_LOWER)
+#define FR_K_DG_ FR_K_DIGIT
+#define FR_K_SEP8_ 0, 0, 0, 0, 0, 0, 0, 0
+static const unsigned char fr_ascii_kind[128] = {
+    FR_K_SEP8_, FR_K_SEP8_, FR_K_SEP8_, FR_K_SEP8_, FR_K_SEP8_, FR_K_SEP8_, /* 0x00-0x2F */
+    FR_K_DG_, FR_K_DG_, FR_K_DG_, FR_K_DG_, FR_K_DG_, FR_K_DG_, FR_K_DG_, FR_K_DG_, /* 0-7 */
+    FR_K_DG_, FR_K_DG_, 0, 0, 0, 0, 0, 0,                                        /* 8 9 */
+    0, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_,     /* @ A-G */
+    FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, /* H-O */
+    FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, FR_K_UP_, /* P-W */
+    FR_K_UP_, FR_K_UP_, FR_K_UP_, 0, 0, 0, 0, 0,                                 /* X-Z */
+    0, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_,     /* ` a-g */
+    FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, /* h-o */
+    FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, FR_K_LO_, /* p-w */
+    FR_K_LO_, FR_K_LO_, FR_K_LO_, 0, 0, 0, 0, 0,                                 /* x-z */
+};
+#undef FR_K_UP_
+#undef FR_K_LO_
+#undef FR_K_DG_
+#undef FR_K_SEP8_
+
+/*
+ * A hash of the N bytes at P for the word caches of this module and of
+ * the lexicon, which look up every word of every page: eight bytes per
+ * multiply where a byte-at-a-time hash waits on one multiply per byte.
+ * Not stable across versions: for in-memory tables only.
+ */
+static inline uint64_t fr_hash_bytes(const char *p, int n)
+{
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ (uint64_t)n, v;
+
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&v, p, 8);
+        h = (h ^ v) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (n >= 4) { /* two loads that overlap: every byte is read */
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        v = (uint64_t)hi << 32 | lo;
+    } else {
+        const unsigned char *u = (const unsigned char *)p;
+        v = n ? (uint64_t)u[0] | (uint64_t)u[n / 2] << 8 | (uint64_t)u[n - 1] << 16 : 0;
+    }
+    h = (h ^ v) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ h >> 29;
 }
 
 /* Non-zero when the lower-case, folded word W (LEN bytes) is a French stop

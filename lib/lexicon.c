@@ -71,50 +71,73 @@ static char *display_form(const char *w, int len)
 }
 
 /*
+ * The character at I (< LEN) of U, past ASCII: its length if it belongs
+ * in a word (a letter, mark or digit; LETTER and DIGIT note which), else
+ * minus its length. French accented letters are classified here, the
+ * rest by utf8proc.
+ */
+static int word_char(const utf8proc_uint8_t *u, int i, int len, unsigned *letter,
+                     unsigned *digit)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t k;
+    int l = 0, d = 0;
+
+    if (fr_latin1_letter(u, i, len)) {
+        *letter = 1;
+        return 2; /* what is_word_char() says of them */
+    }
+    k = utf8proc_iterate(u + i, len - i, &cp);
+    if (k <= 0)
+        return -1;
+    if (!is_word_char(cp, &l, &d))
+        return -(int)k;
+    *letter |= (unsigned)l;
+    *digit |= (unsigned)d;
+    return (int)k;
+}
+
+/*
  * Call SPAN(CTX, START, END) for each word of TEXT: a run of letters,
  * marks and digits of at least two characters, with a letter and no
- * digit. ASCII is classified here (its categories are plain), the rest by
- * utf8proc.
+ * digit. Runs of ASCII go through fr_ascii_kind.
  */
 typedef int (*span_fn)(void *ctx, const char *text, int start, int end);
 
 static int cut_words(const char *text, int len, span_fn span, void *ctx)
 {
     const utf8proc_uint8_t *u = (const utf8proc_uint8_t *)text;
-    int i = 0, start = -1, nchars = 0, letter = 0, digit = 0, rc;
-    utf8proc_int32_t cp;
+    int i = 0, rc;
 
-    while (i <= len) {
-        utf8proc_ssize_t k;
-        int l = 0, d = 0, in;
-        if (i < len && u[i] < 0x80) {
-            unsigned char c = u[i];
-            k = 1;
-            l = (c | 0x20) >= 'a' && (c | 0x20) <= 'z';
-            d = c >= '0' && c <= '9';
-            in = l || d;
-        } else if (fr_latin1_letter(u, i, len)) {
-            k = 2; /* what is_word_char() says of them */
-            l = in = 1;
-        } else {
-            k = i < len ? utf8proc_iterate(u + i, len - i, &cp) : 0;
-            in = k > 0 && is_word_char(cp, &l, &d);
-        }
-        if (in) {
-            if (start < 0) {
-                start = i;
-                nchars = letter = digit = 0;
+    while (i < len) {
+        int start = i, nchars = 0, k = 0;
+        unsigned kinds = 0, letter = 0, digit = 0;
+        for (;;) {
+            int run = i;
+            while (i < len && u[i] < 0x80 && fr_ascii_kind[u[i]]) {
+                kinds |= fr_ascii_kind[u[i]];
+                i++;
             }
+            nchars += i - run;
+            if (i >= len) {
+                k = 0;
+                break;
+            }
+            if (u[i] < 0x80) {
+                k = -1; /* an ASCII separator */
+                break;
+            }
+            if ((k = word_char(u, i, len, &letter, &digit)) < 0)
+                break;
+            i += k;
             nchars++;
-            letter |= l;
-            digit |= d;
-            i += (int)k;
-            continue;
         }
-        if (start >= 0 && nchars >= 2 && letter && !digit && (rc = span(ctx, text, start, i)) != 0)
+        letter |= (kinds & FR_K_LETTER) != 0;
+        digit |= (kinds & FR_K_DIGIT) != 0;
+        if (nchars >= 2 && letter && !digit && (rc = span(ctx, text, start, i)) != 0)
             return rc;
-        start = -1;
-        i += k > 0 ? (int)k : 1;
+        if (k < 0)
+            i -= k; /* the separator */
     }
     return 0;
 }
@@ -238,10 +261,9 @@ static int lexer_grow(pr_lexer *lx)
     return 0;
 }
 
-/* The cache entry of the word TEXT[start, end), made on a miss. */
-static const lex_entry *lexer_entry(pr_lexer *lx, const char *w, int n)
+/* The cache entry of the word W (N bytes, hash H), made on a miss. */
+static const lex_entry *lexer_entry(pr_lexer *lx, const char *w, int n, uint64_t h)
 {
-    uint64_t h = strmap_hash(w, (size_t)n);
     lex_entry *e;
     char *folded, *form;
     size_t i;
@@ -278,14 +300,13 @@ static const lex_entry *lexer_entry(pr_lexer *lx, const char *w, int n)
     return e->block ? e : NULL;
 }
 
+/* Append the word TEXT[start, end) to lx->words, its hash in fh for now
+ * (lexer_resolve fills in the rest). */
 static int lexer_span(void *ctx, const char *text, int start, int end)
 {
     pr_lexer *lx = ctx;
-    const lex_entry *e = lexer_entry(lx, text + start, end - start);
     pr_word *w;
 
-    if (!e)
-        return lx->oom = -1;
     if (lx->nwords == lx->capwords) {
         int cap = lx->capwords ? lx->capwords * 2 : 1024;
         pr_word *nv = realloc(lx->words, (size_t)cap * sizeof *nv);
@@ -297,22 +318,57 @@ static int lexer_span(void *ctx, const char *text, int start, int end)
     w = &lx->words[lx->nwords++];
     w->start = start;
     w->end = end;
-    w->folded = e->block->text + e->rlen + 1;
-    w->pages = &e->block->pages;
-    w->form = w->folded + e->flen + 1;
-    w->flen = e->flen;
-    w->mlen = e->mlen;
-    w->stop = e->stop;
-    w->fh = e->fh;
+    w->fh = fr_hash_bytes(text + start, end - start);
+    return 0;
+}
+
+/* How far ahead lexer_resolve asks for a word's slot, then its block. */
+enum { LEX_AHEAD_SLOT = 8, LEX_AHEAD_BLOCK = 4 };
+
+/*
+ * Fill in the words lx->words[from..] of TEXT from the cache. Most of the
+ * time of a lookup is waiting for memory (a page's rare words are far
+ * apart in the table, then in their blocks), so the slot of the word
+ * LEX_AHEAD_SLOT places ahead and the block of the word LEX_AHEAD_BLOCK
+ * ahead are requested before the current word is looked up: the waits
+ * overlap instead of adding up.
+ */
+static int lexer_resolve(pr_lexer *lx, const char *text, int from)
+{
+    int i, n = lx->nwords;
+
+    for (i = from; i < n; i++) {
+        pr_word *w = &lx->words[i];
+        const lex_entry *e;
+        if (lx->cap > 0 && i + LEX_AHEAD_SLOT < n)
+            __builtin_prefetch(&lx->v[lx->words[i + LEX_AHEAD_SLOT].fh & (lx->cap - 1)]);
+        if (lx->cap > 0 && i + LEX_AHEAD_BLOCK < n) {
+            const lex_entry *ahead = &lx->v[lx->words[i + LEX_AHEAD_BLOCK].fh & (lx->cap - 1)];
+            if (ahead->block)
+                __builtin_prefetch(ahead->block);
+        }
+        e = lexer_entry(lx, text + w->start, w->end - w->start, w->fh);
+        if (!e)
+            return lx->oom = -1;
+        w->folded = e->block->text + e->rlen + 1;
+        w->pages = &e->block->pages;
+        w->form = w->folded + e->flen + 1;
+        w->flen = e->flen;
+        w->mlen = e->mlen;
+        w->stop = e->stop;
+        w->fh = e->fh;
+    }
     return 0;
 }
 
 /* Cut TEXT and append its words to lx->words; -1 out of memory. */
 static int lexer_cut(pr_lexer *lx, const char *text, int len)
 {
+    int from = lx->nwords;
+
     if (!text || len <= 0)
         return 0;
-    return cut_words(text, len, lexer_span, lx) ? -1 : 0;
+    return cut_words(text, len, lexer_span, lx) || lexer_resolve(lx, text, from) ? -1 : 0;
 }
 
 /* Non-zero the first time this page meets the folded word W. */

@@ -588,7 +588,15 @@ static void tidy(buf *b)
         return;
     for (size_t r = 0; r < b->len; r++) {
         char c = b->s[r];
-        if (c == '\n') {
+        if ((unsigned char)c > ' ') { /* a run of text, most of the bytes */
+            if (space)
+                b->s[w++] = ' ';
+            while (r + 1 < b->len && (unsigned char)b->s[r + 1] > ' ')
+                b->s[w++] = b->s[r++];
+            b->s[w++] = b->s[r];
+            space = 0;
+            line_has_text = 1;
+        } else if (c == '\n') {
             if (line_has_text)
                 b->s[w++] = '\n';
             space = line_has_text = 0;

@@ -150,6 +150,14 @@ static const struct tcase cases[] = {
     { D, "la fin. Ensuite", "fin ensuit|~ensuite" },
     { D, "dit.Le lendemain", "dit lendemain" },
     { Q, "entrepreneur·e·s", "entrepreneur" },
+    /* the case of a word read across ASCII and accented letters */
+    { D, "ÉLECTEUR.RICE.S", "electeur" },
+    { D, "Électeur.RICE.S", "electeur ric|~rice" },
+    { D, "électeur.rice.s", "electeur" },
+    { D, "ÉlecteuR.RICE.S", "electeur ric|~rice" },
+    /* words mixing ASCII, accented letters, marks and digits */
+    { D, "Numérique2030 x\xcc\x81y", "numerique2030 xy" },
+    { D, "Ωmega·α", "ωmeg|~ωmega α" },
     /* domain names, hashtags */
     { D, "demarches-simplifiees.fr", "demarch|~demarches simplifie|~simplifiees fr" },
     { D, "beta.gouv.fr", "bet|~beta gouv fr" },

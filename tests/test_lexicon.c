@@ -44,6 +44,14 @@ static void test_words(void)
     CHECK_STR(words("porte-parole"), "porte/porte parole/parole");
     CHECK_STR(words(""), "");
     CHECK_STR(words("\xff\xfe bad"), "bad/bad");
+    /* runs of ASCII meeting what is past it: a digit anywhere drops the
+     * word; no-break space, ’ and invalid bytes separate; marks belong */
+    CHECK_STR(words("été2021 naïve2 x1y 2ème ok"), "ok/ok");
+    CHECK_STR(words("ab\xc2\xa0" "cd ef\xe2\x80\x99gh ij\xffkl"),
+              "ab/ab cd/cd ef/ef gh/gh ij/ij kl/kl");
+    CHECK_STR(words("A É Éa aÉ Ωmega"), "ea/éa ae/aÉ ωmega/ωmega");
+    CHECK_STR(words("cafe\xcc\x81 x\xcc\x81"), "cafe/cafe\xcc\x81 x/x\xcc\x81");
+    CHECK_STR(words("anticonstitutionnellement."), "anticonstitutionnellement/anticonstitutionnellement");
 }
 
 static int add_pair(void *ctx, const char *acronym, const char *long_form, const char *key)

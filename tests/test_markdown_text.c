@@ -103,6 +103,9 @@ static void test_blocks(void)
     CHECK_STR(last.headings, "Setext");
     CHECK_STR_MSG(md_text("un\n\n---\n\ndeux\n"), "un\ndeux", "thematic break gives nothing");
     CHECK_STR(md_text(""), "");
+    /* blanks inside a line become one space, a control byte is text */
+    CHECK_STR(md_text("un\x01" "deux \t\v\f trois\n\nquatre\tcinq"), "un\x01" "deux trois\nquatre cinq");
+    CHECK_STR(md_text("x"), "x");
     CHECK_STR(last.headings, "");
 }
 
