@@ -13,9 +13,10 @@
  *             chapeau, headings, body -- plain text,
  *             taxonomy -- collection, categories, tags, one per line,
  *             size, mtime_ns, hash -- change detection)
- *   doc_facets(kind -- 'collection'|'category'|'tag'|'year', folded, doc_id,
- *              value) -- one row per facet value of a document; folded is
- *              fr_fold(value), what filters compare
+ *   doc_facets(doc_id, facets -- a blob of "kind\0folded\0value\0"
+ *              triples: kind 'collection'|'category'|'tag'|'year', folded
+ *              fr_fold(value), what filters compare; each (kind, folded)
+ *              once) -- the facet values of a document, one row each
  *   fts -- FTS5(title, headings, chapeau, body, taxonomy), external content
  *          on documents (kept in sync by triggers), tokenizer 'french listed',
  *          a prefix index of 2 characters
@@ -45,11 +46,11 @@
 #include <sqlite3.h>
 #include "pr_error.h"
 
-#define PR_SCHEMA_VERSION 7
-/* The oldest schema a reader takes as it is: version 3 only changed how
- * the indexer writes, version 4 added an index readers use when it is
- * there (index_db.c). */
-#define PR_SCHEMA_READ_MIN 2
+#define PR_SCHEMA_VERSION 8
+/* The oldest schema a reader takes as it is: version 8 changed the
+ * layout of doc_facets, which the searcher reads (an older index is
+ * upgraded by the next indexing run). */
+#define PR_SCHEMA_READ_MIN 8
 
 enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,
        PR_COL_TAXONOMY, PR_NCOLS };

@@ -92,8 +92,8 @@ typedef struct parsed {
     pr_doc doc;
     char *collection, *url;
     char *cats, *tags, *taxonomy;  /* the row's JSON lists and taxonomy text */
-    char *facets;                  /* NFACETS "kind\0folded\0value\0" */
-    int nfacets;
+    char *facets;                  /* "kind\0folded\0value\0" triples */
+    size_t facets_len;             /* their bytes */
     pr_page_facts facts;           /* vocabulary, acronyms, fingerprint */
     fts5_french_tokens tokens;     /* of the fts columns, one after the other */
     size_t tok_end[PR_NCOLS];
@@ -721,7 +721,25 @@ static void free_parsed(parsed *p)
     free(p);
 }
 
-/* The facet rows of the page: collection, categories, tags, year. */
+/* Whether the facets in B already have (KIND, FOLDED). */
+static int has_facet(const pr_buf *b, const char *kind, const char *folded)
+{
+    const char *s = b->p, *end;
+
+    if (!s)
+        return 0;
+    for (end = s + b->len; s < end;) {
+        const char *f = s + strlen(s) + 1, *v = f + strlen(f) + 1;
+        if (!strcmp(s, kind) && !strcmp(f, folded))
+            return 1;
+        s = v + strlen(v) + 1;
+    }
+    return 0;
+}
+
+/* The facets of the page: collection, categories, tags, year, as
+ * "kind\0folded\0value\0" triples, each (kind, folded) once (the first
+ * spelling). */
 static int prepare_facets(parsed *p)
 {
     const pr_doc *d = &p->doc;
@@ -745,17 +763,19 @@ static int prepare_facets(parsed *p)
                 b.oom = 1;
                 break;
             }
-            pr_buf_add(&b, kinds[k], strlen(kinds[k]) + 1);
-            pr_buf_add(&b, folded, strlen(folded) + 1);
-            pr_buf_add(&b, v, strlen(v) + 1);
+            if (!has_facet(&b, kinds[k], folded)) {
+                pr_buf_add(&b, kinds[k], strlen(kinds[k]) + 1);
+                pr_buf_add(&b, folded, strlen(folded) + 1);
+                pr_buf_add(&b, v, strlen(v) + 1);
+            }
             free(folded);
-            p->nfacets++;
         }
     }
     if (b.oom) {
         pr_buf_free(&b);
         return -1;
     }
+    p->facets_len = b.len;
     p->facets = pr_buf_take(&b);
     return p->facets ? 0 : -1;
 }
@@ -944,7 +964,7 @@ static void mark_consumed(parse_queue *q, size_t i)
 
 /* ---- phase 3b: writing (this thread) ---------------------------------- */
 
-enum { ST_INSERT, ST_UPSERT, ST_DEL_FACETS, ST_ADD_FACET, ST_TOUCH, ST_DELETE, ST_FTS_DELETE, ST_FTS_INSERT,
+enum { ST_INSERT, ST_UPSERT, ST_SET_FACETS, ST_TOUCH, ST_DELETE, ST_FTS_DELETE, ST_FTS_INSERT,
        NSTMT };
 
 /* The pages of a batch, by id: FTS5 takes them in rowid order. */
@@ -964,8 +984,7 @@ static const char *const stmt_sql[NSTMT] = {
         " tags=excluded.tags, chapeau=excluded.chapeau, headings=excluded.headings,"
         " body=excluded.body, taxonomy=excluded.taxonomy, size=excluded.size,"
         " mtime_ns=excluded.mtime_ns, hash=excluded.hash, simhash=excluded.simhash RETURNING id",
-    [ST_DEL_FACETS] = "DELETE FROM doc_facets WHERE doc_id = ?",
-    [ST_ADD_FACET] = "INSERT OR IGNORE INTO doc_facets(kind, folded, doc_id, value) VALUES (?,?,?,?)",
+    [ST_SET_FACETS] = "INSERT OR REPLACE INTO doc_facets(doc_id, facets) VALUES (?, ?)",
     [ST_TOUCH] = "UPDATE documents SET size = ?, mtime_ns = ? WHERE id = ?",
     [ST_DELETE] = "DELETE FROM documents WHERE id = ?",
     [ST_FTS_DELETE] = "INSERT INTO fts(fts, rowid, title, headings, chapeau, body, taxonomy)"
@@ -1024,27 +1043,14 @@ static int run_fts(writer *w, int which, pr_buf *ids, pr_error *err)
     return rc;
 }
 
-/* The facets of page ID; FRESH: its row was just inserted (a reused id
- * lost its rows with the delete trigger), nothing to replace. */
-static int write_facets(writer *w, sqlite3_int64 id, int fresh, const parsed *p, pr_error *err)
+/* The facets of page ID, its one row of doc_facets (index_db.h). */
+static int write_facets(writer *w, sqlite3_int64 id, const parsed *p, pr_error *err)
 {
-    sqlite3_stmt *st = w->st[ST_ADD_FACET];
-    const char *s = p->facets;
-    int i, rc = 0;
+    sqlite3_stmt *st = w->st[ST_SET_FACETS];
 
-    sqlite3_bind_int64(w->st[ST_DEL_FACETS], 1, id);
-    if (!fresh)
-        rc = run_stmt(w, ST_DEL_FACETS, err);
-    for (i = 0; rc == 0 && i < p->nfacets; i++) {
-        const char *folded = s + strlen(s) + 1, *value = folded + strlen(folded) + 1;
-        sqlite3_bind_text(st, 1, s, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, id);
-        sqlite3_bind_text(st, 4, value, -1, SQLITE_STATIC);
-        rc = run_stmt(w, ST_ADD_FACET, err);
-        s = value + strlen(value) + 1;
-    }
-    return rc;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_blob(st, 2, p->facets ? p->facets : "", (int)p->facets_len, SQLITE_STATIC);
+    return run_stmt(w, ST_SET_FACETS, err);
 }
 
 static void bind_text(sqlite3_stmt *st, int i, const char *s)
@@ -1095,7 +1101,7 @@ static int upsert_doc(writer *w, index_file *f, pr_error *err)
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     if (rc == 0)
-        rc = write_facets(w, id, f->state == FILE_NEW, p, err);
+        rc = write_facets(w, id, p, err);
     if (rc == 0)
         rc = pr_derived_add(w->derived, id, f->state == FILE_NEW, &p->facts, err);
     if (rc == 0)

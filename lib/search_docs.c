@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "search_internal.h"
+#include "search_util.h"
 #include "strmap.h"
 
 struct search_docs {
@@ -39,7 +40,7 @@ struct search_docs {
     int *off;                /* per page + 1: into form_of */
     int *form_of;
     int nforms;
-    pr_docs_form *forms;     /* in (kind, folded) runs */
+    pr_docs_form *forms;     /* each group's consecutive (group_forms) */
     int ngroups;             /* groups are numbered 0 .. ngroups-1 */
     strmap phrase_hits;      /* FTS5 expression -> pages each phrase matches */
     size_t phrase_hits_bytes;
@@ -256,16 +257,31 @@ static int load_groups(pr_searcher *s, search_docs *d, pr_error *err)
     return rc == SQLITE_DONE ? 0 : read_failed(s, err);
 }
 
-/* The form (kind, folded, value) in the run of forms that starts at
- * RUN, added at the end when new. Returns its index, or -1. */
-static int form_id(search_docs *d, int *cap, int run, int kind, const char *folded,
-                   const char *value)
+/* The form (KIND, FOLDED, VALUE), numbered as met (renumbered by
+ * group_forms), made when new; its group through GROUPS, keyed by
+ * (kind, folded). KEY: scratch. Returns its index, or -1 out of memory. */
+static int form_id(search_docs *d, int *cap, strmap *groups, strmap *forms, pr_buf *key,
+                   int kind, const char *folded, const char *value)
 {
+    strmap_entry *g, *e;
     pr_docs_form *f;
+    size_t glen;
+    int added;
 
-    for (int i = run; i < d->nforms; i++)
-        if (!strcmp(d->forms[i].value, value))
-            return i;
+    key->len = 0;
+    pr_buf_addc(key, (char)('0' + kind));
+    pr_buf_add(key, folded, strlen(folded));
+    glen = key->len;
+    pr_buf_addc(key, '\0');
+    pr_buf_add(key, value, strlen(value));
+    if (key->oom || !(e = strmap_put(forms, key->p, key->len, &added)))
+        return -1;
+    if (!added)
+        return (int)e->n;
+    if (!(g = strmap_put(groups, key->p, glen, &added)))
+        return -1;
+    if (added)
+        g->n = d->ngroups++;
     if (d->nforms == *cap) {
         int nc = *cap ? *cap * 2 : 256;
         pr_docs_form *nv = realloc(d->forms, (size_t)nc * sizeof *nv);
@@ -276,7 +292,7 @@ static int form_id(search_docs *d, int *cap, int run, int kind, const char *fold
     }
     f = &d->forms[d->nforms];
     f->kind = kind;
-    f->group = run < d->nforms ? d->forms[run].group : d->ngroups++;
+    f->group = (int)g->n;
     f->folded = strdup(folded);
     f->value = strdup(value);
     if (!f->folded || !f->value) {
@@ -284,6 +300,7 @@ static int form_id(search_docs *d, int *cap, int run, int kind, const char *fold
         free(f->value);
         return -1;
     }
+    e->n = d->nforms;
     return d->nforms++;
 }
 
@@ -312,43 +329,109 @@ static int build_csr(search_docs *d, const pair *p, int np)
     return 0;
 }
 
-/* Facet rows come in primary key order, (kind, folded, doc_id): each
- * (kind, folded) run is one group. */
+/* Renumber the forms so that each group's are consecutive (what
+ * collect_facets walks), in the order they were met within a group, and
+ * the pairs with them. -1 out of memory. */
+static int group_forms(search_docs *d, pair *p, int np)
+{
+    int *start = calloc((size_t)d->ngroups + 1, sizeof *start);
+    int *to = malloc((size_t)(d->nforms ? d->nforms : 1) * sizeof *to);
+    pr_docs_form *v = malloc((size_t)(d->nforms ? d->nforms : 1) * sizeof *v);
+    int i;
+
+    if (!start || !to || !v) {
+        free(start);
+        free(to);
+        free(v);
+        return -1;
+    }
+    for (i = 0; i < d->nforms; i++)
+        start[d->forms[i].group + 1]++;
+    for (i = 0; i < d->ngroups; i++)
+        start[i + 1] += start[i];
+    for (i = 0; i < d->nforms; i++) {
+        to[i] = start[d->forms[i].group]++;
+        v[to[i]] = d->forms[i];
+    }
+    for (i = 0; i < np; i++)
+        p[i].form = to[p[i].form];
+    free(d->forms);
+    d->forms = v;
+    free(start);
+    free(to);
+    return 0;
+}
+
+/* The next NUL-terminated string of the blob [*AT, END), or NULL when
+ * the blob ends first. */
+static const char *blob_str(const char **at, const char *end)
+{
+    const char *s = *at, *nul = s < end ? memchr(s, '\0', (size_t)(end - s)) : NULL;
+
+    if (!nul)
+        return NULL;
+    *at = nul + 1;
+    return s;
+}
+
+/* Whether the pairs P[0..N) (one page's so far) hold a form of GROUP. */
+static int pairs_have_group(const search_docs *d, const pair *p, int n, int group)
+{
+    for (int i = 0; i < n; i++)
+        if (d->forms[p[i].form].group == group)
+            return 1;
+    return 0;
+}
+
+/* One row of doc_facets a page: its "kind\0folded\0value\0" triples
+ * (index_db.h). A (kind, folded) counts once a page. */
 static int load_facets(pr_searcher *s, search_docs *d, pr_error *err)
 {
-    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT kind, folded, value, doc_id FROM doc_facets",
-                                        err);
+    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT doc_id, facets FROM doc_facets", err);
+    strmap groups, forms;
+    pr_buf key;
     pair *p = NULL;
-    int np = 0, pcap = 0, fcap = 0, run = 0, rc, bad = 0;
+    int np = 0, pcap = 0, fcap = 0, rc, bad = 0;
 
     if (!st)
         return -1;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *k = (const char *)sqlite3_column_text(st, 0);
-        const char *folded = (const char *)sqlite3_column_text(st, 1);
-        const char *value = (const char *)sqlite3_column_text(st, 2);
-        int kind = pr_docs_facet_kind(k), doc = pr_docs_index(d, sqlite3_column_int64(st, 3)), f;
-        if (kind < 0 || !folded || !value || doc < 0)
+    strmap_init(&groups);
+    strmap_init(&forms);
+    pr_buf_init(&key);
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int doc = pr_docs_index(d, sqlite3_column_int64(st, 0)), first = np;
+        const char *at = sqlite3_column_blob(st, 1), *end, *k, *folded, *value;
+        if (doc < 0 || !at) /* a page without facets: an empty blob, NULL */
             continue;
-        if (run >= d->nforms || d->forms[run].kind != kind || strcmp(d->forms[run].folded, folded))
-            run = d->nforms; /* a new (kind, folded) */
-        if ((f = form_id(d, &fcap, run, kind, folded, value)) < 0) {
-            bad = 1;
-            break;
-        }
-        if (np == pcap) {
-            pair *nv = realloc(p, (size_t)(pcap = pcap ? pcap * 2 : 4096) * sizeof *nv);
-            if (!nv) {
+        end = at + sqlite3_column_bytes(st, 1);
+        while ((k = blob_str(&at, end)) && (folded = blob_str(&at, end)) &&
+               (value = blob_str(&at, end))) {
+            int kind = pr_docs_facet_kind(k), f;
+            if (kind < 0)
+                continue;
+            if ((f = form_id(d, &fcap, &groups, &forms, &key, kind, folded, value)) < 0) {
                 bad = 1;
                 break;
             }
-            p = nv;
+            if (np > first && pairs_have_group(d, p + first, np - first, d->forms[f].group))
+                continue;
+            if (np == pcap) {
+                pair *nv = realloc(p, (size_t)(pcap = pcap ? pcap * 2 : 4096) * sizeof *nv);
+                if (!nv) {
+                    bad = 1;
+                    break;
+                }
+                p = nv;
+            }
+            p[np].doc = doc;
+            p[np++].form = f;
         }
-        p[np].doc = doc;
-        p[np++].form = f;
     }
     sqlite3_reset(st);
-    if (!bad && rc == SQLITE_DONE && build_csr(d, p, np) == 0) {
+    strmap_free(&groups);
+    strmap_free(&forms);
+    pr_buf_free(&key);
+    if (!bad && rc == SQLITE_DONE && group_forms(d, p, np) == 0 && build_csr(d, p, np) == 0) {
         free(p);
         return 0;
     }

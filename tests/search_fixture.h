@@ -53,8 +53,12 @@ static int fx_facet(sqlite3 *db, const char *kind, const char *value, long long 
     char *folded = fr_fold(value, (int)strlen(value));
     int rc;
 
-    if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO doc_facets(kind, folded, doc_id, value)"
-                               " VALUES (?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+    /* a page's row holds its "kind\0folded\0value\0" triples (index_db.h) */
+    if (sqlite3_prepare_v2(db, "INSERT INTO doc_facets(doc_id, facets)"
+                               " VALUES (?3, CAST(?1 || x'00' || ?2 || x'00' || ?4 || x'00' AS BLOB))"
+                               " ON CONFLICT(doc_id) DO UPDATE"
+                               " SET facets = CAST(facets || excluded.facets AS BLOB)",
+                           -1, &st, NULL) != SQLITE_OK)
         return -1;
     sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, folded, -1, SQLITE_STATIC);

@@ -64,10 +64,11 @@ check_eq "path relative to the site root" \
     "$(q "$IDX" "select path from documents where collection='actualites'")" "_actualites/fast.md"
 check_eq "date from front matter, with offset" \
     "$(q "$IDX" "select date from documents where path like '%fast.md'")" "2023-06-01"
-check_eq "facets: collection, tag, year rows" \
-    "$(q "$IDX" "select group_concat(kind||'='||value, ' ') from (select * from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md' order by kind)")" \
-    "collection=actualites tag=FAST year=2023"
-check_eq "schema version" "$(q "$IDX" "pragma user_version")" 7
+# a page's facets: one row, "kind\0folded\0value\0" triples (index_db.h)
+facet() { echo "CAST('$1'||x'00'||'$2'||x'00'||'$3'||x'00' AS BLOB)"; }
+check_eq "facets: collection, tag, year, in one row" \
+    "$(q "$IDX" "select hex(facets) = hex($(facet collection actualites actualites) || $(facet tag fast FAST) || $(facet year 2023 2023)) from doc_facets d join documents on d.doc_id=documents.id where path like '%fast.md'")" 1
+check_eq "schema version" "$(q "$IDX" "pragma user_version")" 8
 check_eq "a new index lists its surface forms and their stems, complete" \
     "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
 1"
@@ -116,7 +117,7 @@ rm "$site/_actualites/fast.md"
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
 check_eq "one file deleted: 1 removed" "$(json_field "$out" removed)/$(json_field "$out" documents)" "1/3"
 check_eq "its facets went with it" \
-    "$(q "$IDX" "select count(*) from doc_facets where kind='tag'")" 0
+    "$(q "$IDX" "select count(*) from doc_facets where instr(facets, CAST('tag'||x'00' AS BLOB))")" 0
 
 sed -i 's/^title: "Le cloud/published: false\ntitle: "Le cloud/' "$site/_communiques/cloud.markdown"
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
@@ -177,11 +178,19 @@ fts_q "$IDX" "delete from documents where source = '/x/z.md'" >/dev/null
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" "$site/_communiques" 2>/dev/null)
 check_eq "nested PATHs: each page once" \
     "$(json_field "$out" files)/$(json_field "$out" unchanged)/$(json_field "$out" removed)/$(json_field "$out" documents)" "2/2/0/2"
-q "$IDX" "drop index documents_stat; drop index documents_groups; drop index documents_dates; drop table prefix_surfaces; delete from meta where key = 'prefix_surfaces'; pragma user_version = 2"
+# Schema 2 (facets a row per value, as before schema 8)
+q "$IDX" "drop table doc_facets; create table doc_facets(kind text not null, folded text not null,
+    doc_id integer not null, value text not null, primary key(kind, folded, doc_id)) without rowid;
+    create index doc_facets_by_doc on doc_facets(doc_id);
+    insert into doc_facets select 'collection', collection, id, collection from documents;
+    insert into doc_facets select 'tag', 'zz', id, 'ZZ' from documents;
+    drop index documents_stat; drop index documents_groups; drop index documents_dates; drop table prefix_surfaces; delete from meta where key = 'prefix_surfaces'; pragma user_version = 2"
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
-check_eq "schema 2 upgraded to 7, pages unchanged" \
-    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates', 'prefix_surfaces')")/$(json_field "$out" unchanged)" "7
+check_eq "schema 2 upgraded to 8, pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates', 'prefix_surfaces')")/$(json_field "$out" unchanged)" "8
 4/2"
+check_eq "... each page's facet rows made one row" \
+    "$(q "$IDX" "select count(*) from doc_facets join documents on doc_id = id where hex(facets) in (hex($(facet collection "'||collection||'" "'||collection||'") || $(facet tag zz ZZ)), hex($(facet tag zz ZZ) || $(facet collection "'||collection||'" "'||collection||'")))")" 2
 check_eq "... its surface list read from the pages indexed before" \
     "$(q "$IDX" "select value from meta where key = 'prefix_surfaces'; select count(*) > 0 from prefix_surfaces")" "complete
 1"
@@ -195,8 +204,8 @@ fts_q "$IDX" "drop table fts; create virtual table fts using fts5(title, heading
     taxonomy, content='documents', content_rowid='id', tokenize='french listed', prefix='2 3');
     insert into fts(fts) values ('rebuild'); pragma user_version = 6" >/dev/null
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
-check_eq "schema 6 upgraded to 7: fts rebuilt with prefix='2', pages unchanged" \
-    "$(q "$IDX" "pragma user_version; select sql like '%prefix=''2'')' from sqlite_master where name = 'fts'")/$(json_field "$out" unchanged)" "7
+check_eq "schema 6 upgraded to 8: fts rebuilt with prefix='2', pages unchanged" \
+    "$(q "$IDX" "pragma user_version; select sql like '%prefix=''2'')' from sqlite_master where name = 'fts'")/$(json_field "$out" unchanged)" "8
 1/2"
 check_eq "... consistent, 3-letter prefixes found" \
     "$(fts_q "$IDX" "insert into fts(fts) values('integrity-check');
