@@ -229,9 +229,7 @@ static const char schema_v8[] =
     "DROP TABLE temp.facets_v8;"
     "PRAGMA user_version = 8;";
 
-/* Whether doc_facets still has a row per facet value (before version 8):
- * an index made by a version between might have been marked older. */
-static int facets_by_value(sqlite3 *db)
+int pr_index_facets_by_value(sqlite3 *db)
 {
     sqlite3_stmt *st;
     int found = 0;
@@ -292,8 +290,8 @@ static int migrate(sqlite3 *db, const char *path, int version, pr_error *err)
     if (rc == SQLITE_OK && version < 7)
         rc = sqlite3_exec(db, schema_v7, NULL, NULL, &msg);
     if (rc == SQLITE_OK && version < 8)
-        rc = sqlite3_exec(db, facets_by_value(db) ? schema_v8 : "PRAGMA user_version = 8;", NULL,
-                          NULL, &msg);
+        rc = sqlite3_exec(db, pr_index_facets_by_value(db) ? schema_v8 : "PRAGMA user_version = 8;",
+                          NULL, NULL, &msg);
     if (rc == SQLITE_OK)
         rc = sqlite3_exec(db, "COMMIT", NULL, NULL, &msg);
     if (rc != SQLITE_OK) {

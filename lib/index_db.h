@@ -47,10 +47,11 @@
 #include "pr_error.h"
 
 #define PR_SCHEMA_VERSION 8
-/* The oldest schema a reader takes as it is: version 8 changed the
- * layout of doc_facets, which the searcher reads (an older index is
- * upgraded by the next indexing run). */
-#define PR_SCHEMA_READ_MIN 8
+/* The oldest schema a reader takes as it is: version 3 only changed how
+ * the indexer writes, version 4 added an index readers use when it is
+ * there (index_db.c), the searcher reads doc_facets before and after
+ * version 8 (search_docs.c). */
+#define PR_SCHEMA_READ_MIN 2
 
 enum { PR_COL_TITLE, PR_COL_HEADINGS, PR_COL_CHAPEAU, PR_COL_BODY,
        PR_COL_TAXONOMY, PR_NCOLS };
@@ -81,5 +82,10 @@ int pr_index_finish_first_run(sqlite3 *db);
 
 /* Number of documents in the index, or -1 on error. */
 long long pr_index_count(sqlite3 *db);
+
+/* Whether DB's doc_facets has a row per facet value (before schema 8:
+ * the searcher reads it as it is, the next indexing run converts it).
+ * Also 1 when the table cannot be inspected. */
+int pr_index_facets_by_value(sqlite3 *db);
 
 #endif

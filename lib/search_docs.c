@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "index_db.h"
 #include "search_internal.h"
 #include "search_util.h"
 #include "strmap.h"
@@ -383,59 +384,96 @@ static int pairs_have_group(const search_docs *d, const pair *p, int n, int grou
     return 0;
 }
 
-/* One row of doc_facets a page: its "kind\0folded\0value\0" triples
- * (index_db.h). A (kind, folded) counts once a page. */
-static int load_facets(pr_searcher *s, search_docs *d, pr_error *err)
-{
-    sqlite3_stmt *st = pr_searcher_stmt(s, "SELECT doc_id, facets FROM doc_facets", err);
+/* What load_facets gathers: forms through their maps, (page, form) pairs. */
+typedef struct facet_load {
     strmap groups, forms;
     pr_buf key;
-    pair *p = NULL;
-    int np = 0, pcap = 0, fcap = 0, rc, bad = 0;
+    pair *p;
+    int np, pcap, fcap;
+} facet_load;
+
+/* Page DOC has the form (KIND, FOLDED, VALUE), unless one of its pairs
+ * from FIRST on already has its group. -1 out of memory. */
+static int add_facet(search_docs *d, facet_load *fl, int doc, int first, const char *k,
+                     const char *folded, const char *value)
+{
+    int kind = pr_docs_facet_kind(k), f;
+
+    if (kind < 0)
+        return 0;
+    if ((f = form_id(d, &fl->fcap, &fl->groups, &fl->forms, &fl->key, kind, folded, value)) < 0)
+        return -1;
+    if (fl->np > first && pairs_have_group(d, fl->p + first, fl->np - first, d->forms[f].group))
+        return 0;
+    if (fl->np == fl->pcap) {
+        int cap = fl->pcap ? fl->pcap * 2 : 4096;
+        pair *nv = realloc(fl->p, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return -1;
+        fl->p = nv;
+        fl->pcap = cap;
+    }
+    fl->p[fl->np].doc = doc;
+    fl->p[fl->np++].form = f;
+    return 0;
+}
+
+/* A page's row of doc_facets: its "kind\0folded\0value\0" triples. */
+static int add_page_facets(search_docs *d, facet_load *fl, sqlite3_stmt *st)
+{
+    int doc = pr_docs_index(d, sqlite3_column_int64(st, 0)), first = fl->np;
+    const char *at = sqlite3_column_blob(st, 1), *end, *k, *folded, *value;
+
+    if (doc < 0 || !at) /* a page without facets: an empty blob, NULL */
+        return 0;
+    end = at + sqlite3_column_bytes(st, 1);
+    while ((k = blob_str(&at, end)) && (folded = blob_str(&at, end)) &&
+           (value = blob_str(&at, end)))
+        if (add_facet(d, fl, doc, first, k, folded, value) != 0)
+            return -1;
+    return 0;
+}
+
+/* A row of a per-value doc_facets (before schema 8): unique by its key. */
+static int add_value_row(search_docs *d, facet_load *fl, sqlite3_stmt *st)
+{
+    int doc = pr_docs_index(d, sqlite3_column_int64(st, 3));
+    const char *k = (const char *)sqlite3_column_text(st, 0);
+    const char *folded = (const char *)sqlite3_column_text(st, 1);
+    const char *value = (const char *)sqlite3_column_text(st, 2);
+
+    if (doc < 0 || !k || !folded || !value)
+        return 0;
+    return add_facet(d, fl, doc, fl->np, k, folded, value);
+}
+
+/* The pages' facets (index_db.h): each (kind, folded) once a page. */
+static int load_facets(pr_searcher *s, search_docs *d, pr_error *err)
+{
+    int by_value = pr_index_facets_by_value(s->db), rc, bad = 0;
+    sqlite3_stmt *st = pr_searcher_stmt(
+        s, by_value ? "SELECT kind, folded, value, doc_id FROM doc_facets"
+                    : "SELECT doc_id, facets FROM doc_facets", err);
+    facet_load fl;
 
     if (!st)
         return -1;
-    strmap_init(&groups);
-    strmap_init(&forms);
-    pr_buf_init(&key);
-    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int doc = pr_docs_index(d, sqlite3_column_int64(st, 0)), first = np;
-        const char *at = sqlite3_column_blob(st, 1), *end, *k, *folded, *value;
-        if (doc < 0 || !at) /* a page without facets: an empty blob, NULL */
-            continue;
-        end = at + sqlite3_column_bytes(st, 1);
-        while ((k = blob_str(&at, end)) && (folded = blob_str(&at, end)) &&
-               (value = blob_str(&at, end))) {
-            int kind = pr_docs_facet_kind(k), f;
-            if (kind < 0)
-                continue;
-            if ((f = form_id(d, &fcap, &groups, &forms, &key, kind, folded, value)) < 0) {
-                bad = 1;
-                break;
-            }
-            if (np > first && pairs_have_group(d, p + first, np - first, d->forms[f].group))
-                continue;
-            if (np == pcap) {
-                pair *nv = realloc(p, (size_t)(pcap = pcap ? pcap * 2 : 4096) * sizeof *nv);
-                if (!nv) {
-                    bad = 1;
-                    break;
-                }
-                p = nv;
-            }
-            p[np].doc = doc;
-            p[np++].form = f;
-        }
-    }
+    memset(&fl, 0, sizeof fl);
+    strmap_init(&fl.groups);
+    strmap_init(&fl.forms);
+    pr_buf_init(&fl.key);
+    while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        bad = (by_value ? add_value_row(d, &fl, st) : add_page_facets(d, &fl, st)) != 0;
     sqlite3_reset(st);
-    strmap_free(&groups);
-    strmap_free(&forms);
-    pr_buf_free(&key);
-    if (!bad && rc == SQLITE_DONE && group_forms(d, p, np) == 0 && build_csr(d, p, np) == 0) {
-        free(p);
+    strmap_free(&fl.groups);
+    strmap_free(&fl.forms);
+    pr_buf_free(&fl.key);
+    if (!bad && rc == SQLITE_DONE && group_forms(d, fl.p, fl.np) == 0 &&
+        build_csr(d, fl.p, fl.np) == 0) {
+        free(fl.p);
         return 0;
     }
-    free(p);
+    free(fl.p);
     return bad || rc == SQLITE_DONE ? oom(err) : read_failed(s, err);
 }
 

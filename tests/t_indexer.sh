@@ -185,10 +185,16 @@ q "$IDX" "drop table doc_facets; create table doc_facets(kind text not null, fol
     insert into doc_facets select 'collection', collection, id, collection from documents;
     insert into doc_facets select 'tag', 'zz', id, 'ZZ' from documents;
     drop index documents_stat; drop index documents_groups; drop index documents_dates; drop table prefix_surfaces; delete from meta where key = 'prefix_surfaces'; pragma user_version = 2"
+out=$("$PRSEARCH" -d "$IDX" --json 'tag:zz' 2>&1)
+check_eq "an index of schema 2 is searched as it is, its facet rows read" \
+    "$(grep -o '"total": *[0-9]*' <<<"$out" | tr -d ' ')/$(grep -o '"ZZ": *[0-9]*' <<<"$out" | tr -d ' ')" '"total":2/"ZZ":2'
 out=$("$PRSEARCH_INDEX" -d "$IDX" --json "$site" 2>/dev/null)
 check_eq "schema 2 upgraded to 8, pages unchanged" \
     "$(q "$IDX" "pragma user_version; select count(*) from sqlite_master where name in ('documents_stat', 'documents_groups', 'documents_dates', 'prefix_surfaces')")/$(json_field "$out" unchanged)" "8
 4/2"
+out=$("$PRSEARCH" -d "$IDX" --json 'tag:zz' 2>&1)
+check_eq "... and the same after, from one row a page" \
+    "$(grep -o '"total": *[0-9]*' <<<"$out" | tr -d ' ')/$(grep -o '"ZZ": *[0-9]*' <<<"$out" | tr -d ' ')" '"total":2/"ZZ":2'
 check_eq "... each page's facet rows made one row" \
     "$(q "$IDX" "select count(*) from doc_facets join documents on doc_id = id where hex(facets) in (hex($(facet collection "'||collection||'" "'||collection||'") || $(facet tag zz ZZ)), hex($(facet tag zz ZZ) || $(facet collection "'||collection||'" "'||collection||'")))")" 2
 check_eq "... its surface list read from the pages indexed before" \
