@@ -79,7 +79,6 @@ typedef struct unit {
     int s, e;          /* bytes [s, e) of the input */
     int rawlen;        /* bytes of RAW */
     int digits;        /* RAW holds a digit */
-    uint32_t hash;     /* fr_hash_bytes(RAW) */
     char raw[RAW_MAX];
 } unit;
 
@@ -795,9 +794,8 @@ static void slot_forms(const fr_tokenizer *t, const slot *sl, forms *f)
 
 /* Store F under U's letters in slot SL, resetting the cache when it is
  * full; F then points into the pool. */
-static void cache_store(fr_tokenizer *t, const unit *u, slot *sl, forms *f)
+static void cache_store(fr_tokenizer *t, const unit *u, uint32_t h, slot *sl, forms *f)
 {
-    uint32_t h = u->hash;
     int need = u->rawlen + 1 + f->slen + f->alen + f->blen;
     char *p;
     if (t->nslots >= t->cap / 4 * 3 || t->pool_used + need > t->pool_cap) {
@@ -824,7 +822,6 @@ static void cache_store(fr_tokenizer *t, const unit *u, slot *sl, forms *f)
     slot_forms(t, sl, f);
 }
 
-/* The forms of U, from the cache or computed; -1 when out of memory. */
 static int same(const char *x, int xlen, const char *y, int ylen);
 
 /* F for the watcher when emit_unit() gives it a surface token in
@@ -837,9 +834,10 @@ static int watch_forms(fr_tokenizer *t, const forms *f)
     return t->watch(t->watch_ctx, f->s, f->slen, f->a, f->alen, f->b, f->blen) != 0 ? -1 : 0;
 }
 
+/* The forms of U, from the cache or computed; -1 when out of memory. */
 static int lookup(fr_tokenizer *t, const unit *u, forms *f)
 {
-    uint32_t h = u->hash;
+    uint32_t h = (uint32_t)fr_hash_bytes(u->raw, u->rawlen);
     slot *sl = &t->slots[h & (uint32_t)(t->cap - 1)];
     while (sl->flags & SLOT_USED) {
         if (sl->hash == h && sl->klen == u->rawlen &&
@@ -851,7 +849,7 @@ static int lookup(fr_tokenizer *t, const unit *u, forms *f)
     }
     if (unit_forms(t, u, f) < 0 || watch_forms(t, f) < 0)
         return -1;
-    cache_store(t, u, sl, f);
+    cache_store(t, u, h, sl, f);
     return 0;
 }
 
@@ -973,7 +971,6 @@ int fr_tokenize(fr_tokenizer *t, fr_mode mode, const char *text, int len,
     while (rc == 0 && next_unit(t, text, len, &pos, u)) {
         forms f;
         fr_mode m = mode >= FR_MODE_PREFIX && u->s != last ? FR_MODE_QUERY : mode;
-        u->hash = (uint32_t)fr_hash_bytes(u->raw, u->rawlen);
         if (lookup(t, u, &f) < 0)
             return -1;
         if (f.slen > 0)

@@ -119,10 +119,8 @@ static int cut_words(const char *text, int len, span_fn span, void *ctx)
                 i++;
             }
             nchars += i - run;
-            if (i >= len) {
-                k = 0;
+            if (i >= len)
                 break;
-            }
             if (u[i] < 0x80) {
                 k = -1; /* an ASCII separator */
                 break;

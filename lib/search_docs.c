@@ -258,12 +258,27 @@ static int load_groups(pr_searcher *s, search_docs *d, pr_error *err)
     return rc == SQLITE_DONE ? 0 : read_failed(s, err);
 }
 
+/* A page and one of its forms. */
+typedef struct pair {
+    int doc, form;
+} pair;
+
+/* What load_facets gathers: the forms met, found again through maps
+ * keyed by (kind, folded) for groups and (kind, folded, value) for forms;
+ * the (page, form) pairs. */
+typedef struct facet_load {
+    strmap groups, forms;
+    pr_buf key; /* scratch for the maps' keys */
+    pair *p;
+    int np, pcap, fcap;
+} facet_load;
+
 /* The form (KIND, FOLDED, VALUE), numbered as met (renumbered by
- * group_forms), made when new; its group through GROUPS, keyed by
- * (kind, folded). KEY: scratch. Returns its index, or -1 out of memory. */
-static int form_id(search_docs *d, int *cap, strmap *groups, strmap *forms, pr_buf *key,
-                   int kind, const char *folded, const char *value)
+ * group_forms), made when new. Returns its index, or -1 out of memory. */
+static int form_id(search_docs *d, facet_load *fl, int kind, const char *folded,
+                   const char *value)
 {
+    pr_buf *key = &fl->key;
     strmap_entry *g, *e;
     pr_docs_form *f;
     size_t glen;
@@ -275,21 +290,21 @@ static int form_id(search_docs *d, int *cap, strmap *groups, strmap *forms, pr_b
     glen = key->len;
     pr_buf_addc(key, '\0');
     pr_buf_add(key, value, strlen(value));
-    if (key->oom || !(e = strmap_put(forms, key->p, key->len, &added)))
+    if (key->oom || !(e = strmap_put(&fl->forms, key->p, key->len, &added)))
         return -1;
     if (!added)
         return (int)e->n;
-    if (!(g = strmap_put(groups, key->p, glen, &added)))
+    if (!(g = strmap_put(&fl->groups, key->p, glen, &added)))
         return -1;
     if (added)
         g->n = d->ngroups++;
-    if (d->nforms == *cap) {
-        int nc = *cap ? *cap * 2 : 256;
+    if (d->nforms == fl->fcap) {
+        int nc = fl->fcap ? fl->fcap * 2 : 256;
         pr_docs_form *nv = realloc(d->forms, (size_t)nc * sizeof *nv);
         if (!nv)
             return -1;
         d->forms = nv;
-        *cap = nc;
+        fl->fcap = nc;
     }
     f = &d->forms[d->nforms];
     f->kind = kind;
@@ -304,10 +319,6 @@ static int form_id(search_docs *d, int *cap, strmap *groups, strmap *forms, pr_b
     e->n = d->nforms;
     return d->nforms++;
 }
-
-typedef struct pair {
-    int doc, form;
-} pair;
 
 /* Page -> forms, from the (page, form) pairs: a counting sort by page. */
 static int build_csr(search_docs *d, const pair *p, int np)
@@ -384,14 +395,6 @@ static int pairs_have_group(const search_docs *d, const pair *p, int n, int grou
     return 0;
 }
 
-/* What load_facets gathers: forms through their maps, (page, form) pairs. */
-typedef struct facet_load {
-    strmap groups, forms;
-    pr_buf key;
-    pair *p;
-    int np, pcap, fcap;
-} facet_load;
-
 /* Page DOC has the form (KIND, FOLDED, VALUE), unless one of its pairs
  * from FIRST on already has its group. -1 out of memory. */
 static int add_facet(search_docs *d, facet_load *fl, int doc, int first, const char *k,
@@ -401,7 +404,7 @@ static int add_facet(search_docs *d, facet_load *fl, int doc, int first, const c
 
     if (kind < 0)
         return 0;
-    if ((f = form_id(d, &fl->fcap, &fl->groups, &fl->forms, &fl->key, kind, folded, value)) < 0)
+    if ((f = form_id(d, fl, kind, folded, value)) < 0)
         return -1;
     if (fl->np > first && pairs_have_group(d, fl->p + first, fl->np - first, d->forms[f].group))
         return 0;
