@@ -12,9 +12,10 @@
  * Speed: analysing text costs far more than the search itself, and almost
  * no word of a text can match, so a prefilter reads each word once and
  * only the words it lets through are analysed (see "Prefilter" below);
- * most words are not even read as words, only counted by a byte loop that
- * stops where a match may start (see "Scan"). The window slides over the
- * words holding matches only, and escaping copies runs of plain bytes.
+ * most words are not even read as words, only counted from bit masks
+ * made 32 bytes at a time, which also say where a match may start (see
+ * "Scan"). The window slides over the words holding matches only, and
+ * escaping copies runs of plain bytes.
  */
 #include "snippet.h"
 
@@ -23,6 +24,15 @@
 #include <string.h>
 
 #include "search_util.h"
+
+/* block_marks reads 32 bytes at a time with AVX2 where the processor has
+ * it (see "Scan"); SNIPPET_SCAN_BYTES builds the byte loop alone. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SNIPPET_SCAN_BYTES)
+#define SCAN_AVX2 1
+#include <immintrin.h>
+#else
+#define SCAN_AVX2 0
+#endif
 
 #define ELLIPSIS "\xE2\x80\xA6" /* … */
 
@@ -79,6 +89,30 @@ enum { PF_LOOSE = 0, PF_EXACT = 1 };
  * U+017F (0xC2 to 0xC5) and U+2000 to U+203F (0xE2 0x80). */
 enum { NLEADS = 5 };
 
+/* A set of bytes as block_marks reads it, by their two halves: byte B
+ * has the bits lo[B & 15] & hi[B >> 4] (each table twice, once for each
+ * half of a 32-byte register). */
+typedef struct byte_set {
+    unsigned char lo[32], hi[32];
+} byte_set;
+
+/* What block_marks needs of a way's classes and keys (see "Scan"). Key
+ * first letters have a bit each (the ninth the first's again...): FIRST
+ * gives a byte its letter's bit, SECOND the bits of the letters it may
+ * follow in a key's first two (every bit for a letter that is a key
+ * alone), so that a part starts like a key where the two have a bit in
+ * common (or where SECOND says more than the keys, as the tables cannot
+ * say every set of bytes). CONT: bits 0-3 for the bytes after 0xC3 that
+ * pass_char stops at (a key's first letter accented, those of class
+ * CL_ALWAYS), bits 4-7 for those of class CL_ALWAYS. */
+typedef struct scan_block_info {
+    int avx2;                 /* block_marks may run: the processor has AVX2 */
+    uint32_t digits_stop;     /* all ones when digits are CL_ALWAYS */
+    uint32_t part_after_high; /* all ones when a part may start after a
+                                 byte past ASCII other than × ÷ */
+    byte_set first, second, cont;
+} scan_block_info;
+
 struct snippet_terms {
     qtok *v;
     int n, cap;
@@ -87,6 +121,8 @@ struct snippet_terms {
     uint64_t latin_letters[2];   /* by way: bit C - 0xC0 for the U+00C0..U+00FF
                                     that the rough fold reads as letters */
     unsigned char cls[2][256];   /* by way: what each byte is to the scan (CL_) */
+    scan_block_info block[2];    /* by way: the same for block_marks */
+    int avx2;                    /* the processor has AVX2 (see "Scan") */
     unsigned char fold2[2][NLEADS][64]; /* by way, lead (see lead_of) and last
                                     byte & 0x3F: the character's first folded
                                     letter, or FOLD_ */
@@ -263,6 +299,59 @@ static void init_bytes(snippet_terms *st)
     }
 }
 
+/* Give byte B the bits BITS in the set T (and its other case). */
+static void byte_set_add(byte_set *t, unsigned char b, unsigned bits)
+{
+    for (int half = 0; half < 32; half += 16) {
+        t->lo[half + (b & 15)] |= (unsigned char)bits;
+        t->hi[half + (b >> 4)] |= (unsigned char)bits;
+        if ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') {
+            t->lo[half + ((b ^ 0x20) & 15)] |= (unsigned char)bits;
+            t->hi[half + ((b ^ 0x20) >> 4)] |= (unsigned char)bits;
+        }
+    }
+}
+
+/* What block_marks needs of the way W of ST (its classes up to date). */
+static void update_block_info(const snippet_terms *st, int w, scan_block_info *bi)
+{
+    static const char alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+    const unsigned char *cls = st->cls[w], *bytes = st->bytes[w];
+    const keyset *ks = &st->keys[w];
+    int n = 0;
+
+    memset(bi, 0, sizeof *bi);
+    bi->avx2 = st->avx2;
+    for (const char *c = alnum; *c; c++) {
+        unsigned a = bytes[(unsigned char)*c], bit = 1u << (n % 8);
+        if (cls[(unsigned char)*c] != CL_FIRST)
+            continue;
+        n++;
+        byte_set_add(&bi->first, (unsigned char)*c, bit);
+        if (BIT_GET(ks->single, a)) {
+            for (int k = 0; k < 32; k++) {
+                bi->second.lo[k] |= (unsigned char)bit;
+                bi->second.hi[k] |= (unsigned char)bit;
+            }
+        }
+        for (const char *c2 = alnum; *c2; c2++) {
+            unsigned a2 = bytes[(unsigned char)*c2];
+            if (a2 >= '0' && BIT_GET(ks->pair, PAIR(a | a2 << 8)))
+                byte_set_add(&bi->second, (unsigned char)*c2, bit);
+        }
+    }
+    for (int c = 0x80; c < 0xC0; c++) {
+        unsigned f = st->fold2[w][1][c & 0x3F], h = (unsigned)c >> 4;
+        if (cls[c] == CL_CONT_SEP && (c & 0xDF) != 0x97)
+            bi->part_after_high = ~0u;
+        if (cls[c] == CL_ALWAYS || (cls[c] == CL_CONT && ks->first[f]))
+            byte_set_add(&bi->cont, (unsigned char)c, 1u << (h - 8));
+        if (cls[c] == CL_ALWAYS)
+            byte_set_add(&bi->cont, (unsigned char)c, 1u << (h - 4));
+    }
+    bi->digits_stop = cls['0'] == CL_ALWAYS ? ~0u : 0;
+}
+
 /* Bring the scan's byte classes of both ways up to date with the keys. */
 static void update_classes(snippet_terms *st)
 {
@@ -285,6 +374,7 @@ static void update_classes(snippet_terms *st)
             else
                 st->cls[w][c] = CL_ALWAYS;
         }
+        update_block_info(st, w, &st->block[w]);
     }
 }
 
@@ -639,6 +729,9 @@ snippet_terms *snippet_terms_new(void)
     snippet_terms *st = calloc(1, sizeof(snippet_terms));
 
     if (st) {
+#if SCAN_AVX2
+        st->avx2 = __builtin_cpu_supports("avx2");
+#endif
         init_bytes(st);
         init_fold2(st);
         update_classes(st);
@@ -940,18 +1033,30 @@ static inline int lead_of(const unsigned char *u, int i, int len, unsigned *b, i
 
 /*
  * Scan. Reading every word costs a mispredicted branch or two at each
- * word's end, more than everything else the filter does; so bytes are
- * read in one loop that counts words without a branch, each byte's class
- * (st->cls) and the previous byte's saying whether a word or a part
- * starts, and stops only where a match may start: a letter some query key
- * starts with (either case) or 0xC3 (é...) at the start of a part, what
- * PF_EXACT always analyses, a byte past ASCII other than the accented
- * letters of 0xC3. A part matches from a key's first letter only, so a
- * word read through without stopping is one scan_word lets through as
- * impossible. Where it stops, pass_char reads on past what cannot start a
- * match (an accented letter no key starts with, punctuation, a first
- * letter whose second no key has); otherwise the word is read by
- * scan_word, as before.
+ * word's end, more than everything else the filter does; so the words are
+ * counted and the stops found without reading bytes one by one. A byte's
+ * class (st->cls) and the previous byte's say whether a word or a part
+ * starts there and whether the scan stops: only where a match may start,
+ * at a letter some query key starts with (either case) or 0xC3 (é...) at
+ * the start of a part, at what PF_EXACT always analyses, at a byte past
+ * ASCII other than the accented letters of 0xC3. A part matches from a
+ * key's first letter only, so a word read through without stopping is
+ * one scan_word lets through as impossible. Where it stops, pass_char
+ * reads on past what cannot start a match (an accented letter no key
+ * starts with, punctuation, a first letter whose second no key has);
+ * otherwise the word is read by scan_word.
+ *
+ * The scan reads marks, two bits a byte made for SCAN_CHUNK bytes at a
+ * time: "starts a word" and "may stop". Where the processor has AVX2 they
+ * are made 32 bytes at a time by comparisons and table lookups
+ * (block_marks), which leave out the stops pass_char would pass over and
+ * mark a few bytes that are not stops; each marked byte is checked
+ * against the classes. Else, or when built with SNIPPET_SCAN_BYTES
+ * (which the tests compare against), they are made byte by byte from the
+ * classes, exactly the stops. Both read a byte and the one before it;
+ * the byte where a scan starts again, after a stop, is read alone, as
+ * what is before it may then be something else to the scan (after ’
+ * passed over, a part starts).
  */
 
 /* Where the scan is: at byte I, NW words seen, the last starting at WS;
@@ -975,31 +1080,230 @@ static const uint64_t scan_stops =
     STOP_AT_ANY(CL_ALWAYS) | PART_START(CL_FIRST) | PART_START(CL_LEAD) |
     ((STOP_AT_ANY(CL_CONT) | STOP_AT_ANY(CL_CONT_SEP) | STOP_AFTER(CL_LEAD)) & ~CONT_AFTER_LEAD);
 
-/* Count the words from P->i up to a byte where the scan stops (or LEN);
- * returns its class. Each byte's class and the one before it decide, so
- * bytes are read without a chain from one to the next and without a
- * branch but the loop's and the stop. */
-static inline unsigned scan_to_stop(const unsigned char *cls, const unsigned char *u, int len,
-                                    scan_pos *p)
-{
-    int i = p->i, nw = p->nw, ws = p->ws;
-    unsigned c = CL_BLANK, prev = p->prev;
+#define STOPS(c, prev) ((scan_stops >> ((c) * 8 + (prev))) & 1)
 
-    for (; i < len; i++) {
-        unsigned starts;
-        c = cls[u[i]];
-        if ((scan_stops >> (c * 8 + prev)) & 1)
-            break;
-        starts = (c != CL_BLANK) & (prev == CL_BLANK);
-        nw += (int)starts;
-        ws = starts ? i : ws;
+/* The marks of bytes [base, end) of a text: bit k of word w for byte
+ * base + 64 w + k. */
+enum { SCAN_CHUNK = 512 };
+typedef struct scan_marks {
+    int base, end;
+    uint64_t start[SCAN_CHUNK / 64]; /* starts a word: not blank, after a blank */
+    uint64_t stop[SCAN_CHUNK / 64];  /* the scan may stop there (see STOPS) */
+} scan_marks;
+
+/* The bits set in X. */
+static inline int bits64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ULL;
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return (int)((x * 0x0101010101010101ULL) >> 56);
+}
+
+#if SCAN_AVX2
+/* What block_marks needs to know of the byte before a block. */
+enum { PB_BLANK = 1, PB_PART = 2, PB_LEAD = 4 };
+
+/* The byte B as PB_ bits: a blank, a part starts after it, 0xC3. */
+static uint32_t byte_before(const scan_block_info *bi, unsigned char b)
+{
+    int alnum = ((b | 0x20) >= 'a' && (b | 0x20) <= 'z') || (b >= '0' && b <= '9');
+    int part = b < 0x80 ? !alnum : (b & 0xDF) == 0x97 || bi->part_after_high;
+
+    return (b <= ' ' ? PB_BLANK : 0) | (part ? PB_PART : 0) | (b == 0xC3 ? PB_LEAD : 0);
+}
+
+#define BYTES32(b) _mm256_set1_epi8((char)(b))
+#define MASK32(v) ((uint32_t)_mm256_movemask_epi8(v))
+#define AVX2 __attribute__((target("avx2")))
+
+/* The bytes of V from LO to HI. */
+static inline AVX2 __m256i bytes_in(__m256i v, unsigned char lo, unsigned char hi)
+{
+    __m256i d = _mm256_sub_epi8(v, BYTES32(lo));
+    return _mm256_cmpeq_epi8(_mm256_min_epu8(d, BYTES32(hi - lo)), d);
+}
+
+/* The bits the table T (see byte_set) gives each byte of V. */
+static inline AVX2 __m256i set_bits(__m256i v, const byte_set *t)
+{
+    __m256i lo = _mm256_and_si256(v, BYTES32(0x0F));
+    __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), BYTES32(0x0F));
+
+    return _mm256_and_si256(_mm256_shuffle_epi8(_mm256_loadu_si256((const void *)t->lo), lo),
+                            _mm256_shuffle_epi8(_mm256_loadu_si256((const void *)t->hi), hi));
+}
+
+/* The bytes of V (set bits) with some bit of MASK. */
+static inline AVX2 uint32_t with_bits(__m256i v, unsigned char mask)
+{
+    return ~MASK32(_mm256_cmpeq_epi8(_mm256_and_si256(v, BYTES32(mask)), _mm256_setzero_si256()));
+}
+
+/* The marks of the 32 bytes V (VN: the bytes after each), after a byte
+ * BEFORE (PB_ bits); returns the PB_ bits of its last byte. *STOP has
+ * every stop of scan_stops but those pass_char passes over as the marks
+ * go on (the bytes after are read as they are): 0xC3 where a part starts
+ * when what follows is not a key's first letter accented; a key's first
+ * letter followed by a letter no key has second; '.' inside a part before
+ * white space (scan_word skips it). It has a few more: a part is taken to
+ * start after every × ÷ (0x97 or 0xB7 after any lead), the tables give
+ * more pairs than the keys have, the last byte's next is not read... */
+static inline AVX2 uint32_t block_marks(const scan_block_info *bi, __m256i v, __m256i vn,
+                                        uint32_t before, uint32_t *start, uint32_t *stop)
+{
+    __m256i y = _mm256_or_si256(v, BYTES32(0x20)), low = _mm256_and_si256(v, BYTES32(0xDF));
+    __m256i digit = bytes_in(v, '0', '9'), first = set_bits(v, &bi->first);
+    __m256i cont_bits = set_bits(v, &bi->cont);
+    uint32_t high = MASK32(v), lead = MASK32(_mm256_cmpeq_epi8(v, BYTES32(0xC3)));
+    uint32_t blank = MASK32(_mm256_cmpeq_epi8(_mm256_min_epu8(v, BYTES32(' ')), v));
+    uint32_t cont = MASK32(_mm256_cmpgt_epi8(BYTES32(0xC0), v)) & high; /* 0x80..0xBF */
+    uint32_t alnum = MASK32(_mm256_or_si256(digit, bytes_in(y, 'a', 'z')));
+    uint32_t part_after = (~alnum & ~high) |
+                          (high & (bi->part_after_high |
+                                   MASK32(_mm256_cmpeq_epi8(low, BYTES32(0x97)))));
+    uint32_t part = part_after << 1 | !!(before & PB_PART);
+    uint32_t leadp = lead << 1 | !!(before & PB_LEAD);
+    uint32_t pair = with_bits(_mm256_and_si256(first, set_bits(vn, &bi->second)), 0xFF);
+    uint32_t firsts = with_bits(first, 0xFF) & (pair | ~(alnum >> 1));
+    uint32_t lead_at = lead & ((cont & with_bits(cont_bits, 0x0F)) >> 1 | 0x80000000u);
+
+    *start = ~blank & (blank << 1 | !!(before & PB_BLANK));
+    *stop = (MASK32(_mm256_cmpeq_epi8(v, BYTES32('.'))) & (part | ~(blank >> 1))) |
+            (MASK32(digit) & bi->digits_stop) | (high & ~lead & ~cont) |
+            ((firsts | lead_at) & part) | (cont & ~leadp) | (leadp & ~cont) |
+            (cont & with_bits(cont_bits, 0xF0));
+    return (blank >> 31 ? PB_BLANK : 0) | (part_after >> 31 ? PB_PART : 0) |
+           (lead >> 31 ? PB_LEAD : 0);
+}
+
+/* The marks of bytes [M->base, M->end) of U (LEN bytes), 32 at a time. */
+static AVX2 void make_marks_avx2(const scan_block_info *bi, const unsigned char *u, int len,
+                                 scan_marks *m)
+{
+    uint32_t before = m->base > 0 ? byte_before(bi, u[m->base - 1]) : PB_BLANK | PB_PART;
+
+    for (int k = m->base; k < m->end; k += 32) {
+        unsigned char pad[33];
+        const unsigned char *at = u + k;
+        uint32_t start, stop;
+        if (k + 33 > len) { /* the text's last bytes, then blanks */
+            memset(pad, 0, sizeof pad);
+            memcpy(pad, u + k, (size_t)(len - k));
+            at = pad;
+        }
+        before = block_marks(bi, _mm256_loadu_si256((const void *)at),
+                             _mm256_loadu_si256((const void *)(at + 1)), before, &start, &stop);
+        m->start[(k - m->base) >> 6] |= (uint64_t)start << ((k - m->base) & 63);
+        m->stop[(k - m->base) >> 6] |= (uint64_t)stop << ((k - m->base) & 63);
+    }
+}
+#endif
+
+/* Make the marks of bytes [M->base, M->end) of U (LEN bytes) for the way
+ * whose classes are CLS. */
+static void make_marks(const scan_block_info *bi, const unsigned char *cls,
+                       const unsigned char *u, int len, scan_marks *m)
+{
+    unsigned prev = m->base > 0 ? cls[u[m->base - 1]] : CL_BLANK;
+
+#if SCAN_AVX2
+    if (bi->avx2) {
+        make_marks_avx2(bi, u, len, m);
+        return;
+    }
+#endif
+    (void)bi;
+    (void)len;
+    for (int k = m->base; k < m->end; k++) { /* exactly the stops */
+        unsigned c = cls[u[k]];
+        uint64_t bit = (uint64_t)1 << ((k - m->base) & 63);
+        if (c != CL_BLANK && prev == CL_BLANK)
+            m->start[(k - m->base) >> 6] |= bit;
+        if (STOPS(c, prev))
+            m->stop[(k - m->base) >> 6] |= bit;
         prev = c;
     }
-    if (i < len && prev == CL_BLANK) { /* the stop starts a word */
-        nw++;
-        ws = i;
+}
+
+/* The marks of the SCAN_CHUNK bytes of U (LEN bytes) from AT. */
+static void next_marks(const snippet_terms *st, int way, const unsigned char *u, int len, int at,
+                       scan_marks *m)
+{
+    memset(m->start, 0, sizeof m->start);
+    memset(m->stop, 0, sizeof m->stop);
+    m->base = at & ~63;
+    m->end = len - m->base > SCAN_CHUNK ? m->base + SCAN_CHUNK : len;
+    make_marks(&st->block[way], st->cls[way], u, len, m);
+    if (m->end < m->base + SCAN_CHUNK) { /* none past the text */
+        int n = m->end - m->base;
+        for (int w = n >> 6; w < SCAN_CHUNK / 64; w++) {
+            uint64_t keep = w == n >> 6 && (n & 63) ? ((uint64_t)1 << (n & 63)) - 1 : 0;
+            m->start[w] &= keep;
+            m->stop[w] &= keep;
+        }
     }
-    *p = (scan_pos){i, nw, ws, prev};
+}
+
+/* The first byte from AT on marked "may stop" (M->end when none), the
+ * words that start from AT up to it counted into P. */
+static inline int next_stop_mark(const scan_marks *m, int at, scan_pos *p)
+{
+    int w = (at - m->base) >> 6, wf = w, wt, to;
+    uint64_t bits = m->stop[w] & (~(uint64_t)0 << ((at - m->base) & 63)), s;
+
+    while (!bits && ++w < SCAN_CHUNK / 64)
+        bits = m->stop[w];
+    to = bits ? m->base + 64 * w + __builtin_ctzll(bits) : m->end;
+    if (to == at)
+        return to;
+    for (w = wf, wt = (to - 1 - m->base) >> 6; w <= wt; w++) {
+        s = m->start[w];
+        if (w == wf)
+            s &= ~(uint64_t)0 << ((at - m->base) & 63);
+        if (w == wt && ((to - m->base) & 63))
+            s &= ((uint64_t)1 << ((to - m->base) & 63)) - 1;
+        if (s) /* the last start so far */
+            p->ws = m->base + 64 * w + 63 - __builtin_clzll(s);
+        p->nw += bits64(s);
+    }
+    return to;
+}
+
+/* Count the words from P->i up to a byte where the scan stops (or LEN);
+ * returns its class. M holds the marks read last (M->end 0: none yet). */
+static unsigned scan_to_stop(const snippet_terms *st, int way, const unsigned char *u, int len,
+                             scan_pos *p, scan_marks *m)
+{
+    const unsigned char *cls = st->cls[way];
+    int i = p->i;
+    unsigned c, prev = p->prev;
+
+    if (i >= len)
+        return CL_BLANK;
+    c = cls[u[i]];
+    for (; !STOPS(c, prev); c = cls[u[i]], prev = cls[u[i - 1]]) {
+        /* a byte read as it is: the first (as the scan's PREV says), or
+         * one marked but not a stop */
+        if (c != CL_BLANK && prev == CL_BLANK) {
+            p->nw++;
+            p->ws = i;
+        }
+        if (++i < len && (i >= m->end || i < m->base))
+            next_marks(st, way, u, len, i, m);
+        while (i < len && (i = next_stop_mark(m, i, p)) == m->end && i < len)
+            next_marks(st, way, u, len, i, m);
+        if (i >= len) {
+            p->i = len;
+            return CL_BLANK;
+        }
+    }
+    if (prev == CL_BLANK) { /* the stop starts a word */
+        p->nw++;
+        p->ws = i;
+    }
+    p->i = i;
+    p->prev = prev;
     return c;
 }
 
@@ -1052,13 +1356,15 @@ static int find_spans(const snippet_terms *st, fr_tokenizer *tok, const char *te
     const unsigned char *u = (const unsigned char *)text;
     int way = len <= SHORT_TEXT ? PF_EXACT : PF_LOOSE, candidate;
     scan_pos p = {0, 0, 0, CL_BLANK};
+    scan_marks m;
 
     memset(l, 0, sizeof *l);
     l->st = st;
+    m.base = m.end = 0;
     if (!st || st->n == 0 || len <= 0)
         return hl ? hit_words_of(text, len, l, hl) : 0;
     for (;;) {
-        unsigned c = scan_to_stop(st->cls[way], u, len, &p);
+        unsigned c = scan_to_stop(st, way, u, len, &p, &m);
         int first = p.nw - 1, n0 = l->n, ws = p.ws;
         if (p.i >= len)
             break;
