@@ -11,37 +11,8 @@
 #include <utf8proc.h>
 
 #include "document.h"
+#include "test_files.h"
 #include "unit.h"
-
-#ifndef PR_TEST_SRCDIR
-#define PR_TEST_SRCDIR "."
-#endif
-
-static const char *srcdir(void)
-{
-    const char *d = getenv("PR_SRCDIR");
-    return d && *d ? d : PR_TEST_SRCDIR;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *b = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (b = malloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-        b[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
 
 /* Parses SRCDIR/REL (its base name for the fallbacks); -2 if unreadable. */
 static int parse_file(const char *rel, pr_doc *doc, pr_error *err)
@@ -52,9 +23,9 @@ static int parse_file(const char *rel, pr_doc *doc, pr_error *err)
     char *src;
     int rc;
 
-    snprintf(path, sizeof path, "%s/%s", srcdir(), rel);
+    snprintf(path, sizeof path, "%s/%s", test_srcdir(), rel);
     memset(doc, 0, sizeof *doc);
-    if (!(src = slurp(path, &len))) {
+    if (!(src = test_slurp(path, &len))) {
         pr_error_set(err, 0, 0, "cannot read %s", path);
         return -2;
     }
@@ -182,7 +153,7 @@ static int walk_data(const char *rel, int *count)
     DIR *dir;
     int bad = 0;
 
-    snprintf(path, sizeof path, "%s/%s", srcdir(), rel);
+    snprintf(path, sizeof path, "%s/%s", test_srcdir(), rel);
     if (!(dir = opendir(path)))
         return 1;
     while ((de = readdir(dir))) {
@@ -191,7 +162,7 @@ static int walk_data(const char *rel, int *count)
         if (de->d_name[0] == '.')
             continue;
         snprintf(sub, sizeof sub, "%s/%s", rel, de->d_name);
-        snprintf(path, sizeof path, "%s/%s", srcdir(), sub);
+        snprintf(path, sizeof path, "%s/%s", test_srcdir(), sub);
         if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
             bad += walk_data(sub, count);
         } else if ((n > 3 && !strcmp(de->d_name + n - 3, ".md")) ||

@@ -9,38 +9,8 @@
 #include <string.h>
 
 #include "frontmatter.h"
+#include "test_files.h"
 #include "unit.h"
-
-#ifndef PR_TEST_SRCDIR
-#define PR_TEST_SRCDIR "."
-#endif
-
-static const char *srcdir(void)
-{
-    const char *d = getenv("PR_SRCDIR");
-    return d && *d ? d : PR_TEST_SRCDIR;
-}
-
-/* The whole file at PATH, or NULL. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    char *b = NULL;
-    long n;
-
-    if (!f)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (b = malloc((size_t)n + 1)) && fread(b, 1, (size_t)n, f) == (size_t)n) {
-        b[n] = '\0';
-        *len = (size_t)n;
-    } else {
-        free(b);
-        b = NULL;
-    }
-    fclose(f);
-    return b;
-}
 
 static int parse(const char *src, pr_frontmatter *fm, size_t *body, pr_error *err)
 {
@@ -54,8 +24,8 @@ static int parse_fixture(const char *name, pr_frontmatter *fm, pr_error *err)
     char *src;
     int rc;
 
-    snprintf(path, sizeof path, "%s/tests/fixtures/%s", srcdir(), name);
-    if (!(src = slurp(path, &len))) {
+    snprintf(path, sizeof path, "%s/tests/fixtures/%s", test_srcdir(), name);
+    if (!(src = test_slurp(path, &len))) {
         pr_error_set(err, 0, 0, "cannot read %s", path);
         return -2;
     }
@@ -294,10 +264,10 @@ static void test_corpus_error(void)
     if (corpus && *corpus)
         snprintf(path, sizeof path, "%s", corpus);
     else
-        snprintf(path, sizeof path, "%s/../shared/corpus", srcdir());
+        snprintf(path, sizeof path, "%s/../shared/corpus", test_srcdir());
     strncat(path, "/_publications/plan-action-logiciels-libres-communs-numeriques.md",
             sizeof path - strlen(path) - 1);
-    if (!(src = slurp(path, &len))) {
+    if (!(src = test_slurp(path, &len))) {
         unit_skip("corpus page with broken YAML gives line:col", "corpus not found");
         return;
     }

@@ -5,8 +5,11 @@
  * same file built to read byte by byte (tests/snippet_bytes.c), over
  * random texts of French words, accents, typography, numbers, dots and
  * bad bytes, 0 to 6,000 bytes (short and long texts, marks made in
- * several pieces), for random queries.
+ * several pieces), for random queries; and over the pages of the real
+ * corpus (../shared/corpus or $PR_CORPUS, skipped when absent), whole
+ * files, for a few queries.
  */
+#include <dirent.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +17,9 @@
 
 #include "search_util.h"
 #include "snippet.h"
+#include "test_files.h"
 #include "unit.h"
+
 
 snippet_terms *ref_snippet_terms_new(void);
 void ref_snippet_terms_free(snippet_terms *st);
@@ -70,39 +75,29 @@ static int random_text(uint32_t *seed, char *buf, int len)
     return n;
 }
 
-/* Add 1 to 5 random query words to both term sets. */
-static void random_query(uint32_t *seed, fr_tokenizer *tok, snippet_terms *a, snippet_terms *b,
-                         char *what, size_t cap)
-{
-    int n = 1 + (int)(rnd(seed) % 5);
-
-    what[0] = '\0';
-    for (int t = 0; t < n; t++) {
-        const char *w = words[rnd(seed) % (sizeof words / sizeof words[0])];
-        int len = (int)strlen(w), prefix = w[len - 1] == '*';
-        snippet_terms_add(a, tok, w, len - prefix, prefix, t);
-        ref_snippet_terms_add(b, tok, w, len - prefix, prefix, t);
-        snprintf(what + strlen(what), cap - strlen(what), "%s ", w);
-    }
-}
-
-/* One random text and query: 1 when both builds agree. */
-static int one_case(uint32_t *seed, fr_tokenizer *tok, char *text)
+/* Both builds on TEXT (LEN bytes) for QUERY (words separated by spaces,
+ * '*' for a prefix), windows of NW words: 1 when they agree. */
+static int same_on(fr_tokenizer *tok, const char *query, const char *text, int len, int nw,
+                   const char *name)
 {
     snippet_terms *a = snippet_terms_new(), *b = ref_snippet_terms_new();
-    int len = random_text(seed, text, (int)(rnd(seed) % 6000)), nw = 1 + (int)(rnd(seed) % 30);
-    int sa = 0, sb = 0, same;
-    char what[256], *x, *y, *h1, *h2;
+    char copy[256], *save = NULL, *x, *y, *h1, *h2;
+    int t = 0, sa = 0, sb = 0, same;
 
-    random_query(seed, tok, a, b, what, sizeof what);
+    snprintf(copy, sizeof copy, "%s", query);
+    for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save), t++) {
+        int l = (int)strlen(w), prefix = w[l - 1] == '*';
+        snippet_terms_add(a, tok, w, l - prefix, prefix, t);
+        ref_snippet_terms_add(b, tok, w, l - prefix, prefix, t);
+    }
     x = snippet_build(a, tok, text, len, nw, &sa);
     y = ref_snippet_build(b, tok, text, len, nw, &sb);
     h1 = snippet_highlight(a, tok, text, len);
     h2 = ref_snippet_highlight(b, tok, text, len);
     same = x && y && h1 && h2 && strcmp(x, y) == 0 && sa == sb && strcmp(h1, h2) == 0;
     if (!same)
-        printf("# differ: query [%s] text of %d bytes: [%.200s]\n#   got [%.300s]\n#  want [%.300s]\n",
-               what, len, text, x ? x : "(null)", y ? y : "(null)");
+        printf("# differ: query [%s] on %.200s\n#   got [%.300s]\n#  want [%.300s]\n", query,
+               name, x ? x : "(null)", y ? y : "(null)");
     free(x);
     free(y);
     free(h1);
@@ -110,6 +105,65 @@ static int one_case(uint32_t *seed, fr_tokenizer *tok, char *text)
     snippet_terms_free(a);
     ref_snippet_terms_free(b);
     return same;
+}
+
+/* One random text (also the name shown when the builds differ) and a
+ * query of 1 to 5 random words: 1 when both builds agree. */
+static int one_case(uint32_t *seed, fr_tokenizer *tok, char *text)
+{
+    int len = random_text(seed, text, (int)(rnd(seed) % 6000)), nw = 1 + (int)(rnd(seed) % 30);
+    int n = 1 + (int)(rnd(seed) % 5);
+    char query[256] = "";
+
+    for (int t = 0; t < n; t++)
+        snprintf(query + strlen(query), sizeof query - strlen(query), "%s%s", t ? " " : "",
+                 words[rnd(seed) % (sizeof words / sizeof words[0])]);
+    return same_on(tok, query, text, len, nw, text);
+}
+
+/* Every page of the real corpus (its collections' files, Markdown and
+ * front matter as they are) for queries of the bench's kinds. */
+static void test_corpus(fr_tokenizer *tok)
+{
+    static const char *const queries[] = {
+        "dinum", "etat recrutement", "numérique", "données ouvertes", "rgaa accessibilité",
+        "entrepreneurs interet general", "d* t*", "1er 2019", "transformation numerique etat",
+        "e*", "france* connect", "souverainete",
+    };
+    const char *env = getenv("PR_CORPUS");
+    char root[1024], dir[1100], path[1400];
+    int pages = 0, agree = 0, total = 0;
+    DIR *top, *d;
+    struct dirent *e, *f;
+
+    if (env && *env)
+        snprintf(root, sizeof root, "%s", env);
+    else
+        snprintf(root, sizeof root, "%s/../shared/corpus", test_srcdir());
+    if (!(top = opendir(root))) {
+        unit_skip("both scans on the real corpus's pages", "corpus not found");
+        return;
+    }
+    while ((e = readdir(top)) != NULL) {
+        if (e->d_name[0] != '_' || !(snprintf(dir, sizeof dir, "%s/%s", root, e->d_name) > 0) ||
+            !(d = opendir(dir)))
+            continue;
+        while ((f = readdir(d)) != NULL) {
+            size_t len;
+            char *text;
+            snprintf(path, sizeof path, "%s/%s", dir, f->d_name);
+            if (f->d_name[0] == '.' || !(text = test_slurp(path, &len)))
+                continue;
+            pages++;
+            for (size_t q = 0; q < sizeof queries / sizeof queries[0]; q++, total++)
+                agree += same_on(tok, queries[q], text, (int)len, 24, f->d_name);
+            free(text);
+        }
+        closedir(d);
+    }
+    closedir(top);
+    printf("# %d pages, %d queries each\n", pages, (int)(sizeof queries / sizeof queries[0]));
+    CHECK_MSG(pages > 0 && agree == total, "both scans on every page of the real corpus");
 }
 
 int main(void)
@@ -129,6 +183,7 @@ int main(void)
         CHECK_MSG(ok == 100, "snippets and highlights of 100 random texts, both scans");
     }
     free(text);
+    test_corpus(tok);
     fr_tokenizer_free(tok);
     return unit_done();
 }
