@@ -122,7 +122,6 @@ struct snippet_terms {
                                     that the rough fold reads as letters */
     unsigned char cls[2][256];   /* by way: what each byte is to the scan (CL_) */
     scan_block_info block[2];    /* by way: the same for block_marks */
-    int avx2;                    /* the processor has AVX2 (see "Scan") */
     unsigned char fold2[2][NLEADS][64]; /* by way, lead (see lead_of) and last
                                     byte & 0x3F: the character's first folded
                                     letter, or FOLD_ */
@@ -321,7 +320,9 @@ static void update_block_info(const snippet_terms *st, int w, scan_block_info *b
     int n = 0;
 
     memset(bi, 0, sizeof *bi);
-    bi->avx2 = st->avx2;
+#if SCAN_AVX2
+    bi->avx2 = __builtin_cpu_supports("avx2");
+#endif
     for (const char *c = alnum; *c; c++) {
         unsigned a = bytes[(unsigned char)*c], bit = 1u << (n % 8);
         if (cls[(unsigned char)*c] != CL_FIRST)
@@ -729,9 +730,6 @@ snippet_terms *snippet_terms_new(void)
     snippet_terms *st = calloc(1, sizeof(snippet_terms));
 
     if (st) {
-#if SCAN_AVX2
-        st->avx2 = __builtin_cpu_supports("avx2");
-#endif
         init_bytes(st);
         init_fold2(st);
         update_classes(st);
@@ -1205,7 +1203,7 @@ static AVX2 void make_marks_avx2(const scan_block_info *bi, const unsigned char 
 static void make_marks(const scan_block_info *bi, const unsigned char *cls,
                        const unsigned char *u, int len, scan_marks *m)
 {
-    unsigned prev = m->base > 0 ? cls[u[m->base - 1]] : CL_BLANK;
+    unsigned prev;
 
 #if SCAN_AVX2
     if (bi->avx2) {
@@ -1215,6 +1213,7 @@ static void make_marks(const scan_block_info *bi, const unsigned char *cls,
 #endif
     (void)bi;
     (void)len;
+    prev = m->base > 0 ? cls[u[m->base - 1]] : CL_BLANK;
     for (int k = m->base; k < m->end; k++) { /* exactly the stops */
         unsigned c = cls[u[k]];
         uint64_t bit = (uint64_t)1 << ((k - m->base) & 63);

@@ -15,11 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "search_util.h"
 #include "snippet.h"
 #include "test_files.h"
 #include "unit.h"
-
 
 snippet_terms *ref_snippet_terms_new(void);
 void ref_snippet_terms_free(snippet_terms *st);
@@ -131,7 +129,7 @@ static void test_corpus(fr_tokenizer *tok)
         "e*", "france* connect", "souverainete",
     };
     const char *env = getenv("PR_CORPUS");
-    char root[1024], dir[1100], path[1400];
+    char root[1024], dir[1300], path[1600]; /* room for two file names */
     int pages = 0, agree = 0, total = 0;
     DIR *top, *d;
     struct dirent *e, *f;
@@ -145,8 +143,10 @@ static void test_corpus(fr_tokenizer *tok)
         return;
     }
     while ((e = readdir(top)) != NULL) {
-        if (e->d_name[0] != '_' || !(snprintf(dir, sizeof dir, "%s/%s", root, e->d_name) > 0) ||
-            !(d = opendir(dir)))
+        if (e->d_name[0] != '_')
+            continue;
+        snprintf(dir, sizeof dir, "%s/%s", root, e->d_name);
+        if (!(d = opendir(dir)))
             continue;
         while ((f = readdir(d)) != NULL) {
             size_t len;
