@@ -25,6 +25,14 @@
 
 #define IN_CAP 16384           /* input buffer: several pipelined requests */
 #define WRITE_HIGH_WATER 65536 /* stop parsing while this much is unsent */
+/* The kernel's send buffer of a TCP connection, fixed (Linux doubles it
+ * for its bookkeeping: 128 KiB). Left to autotuning, it grows to 4 MiB for
+ * a client that stops reading: 1,000 such clients pipelining big answers
+ * had the kernel hold 1.1 GB and the loop copy all of it, stalling every
+ * other connection for seconds. Fixed, a client that does not read costs
+ * at most this plus what the daemon keeps (WRITE_HIGH_WATER and an
+ * answer), and an answer of up to 128 KiB still goes out in one write. */
+#define TCP_SEND_BUFFER 65536
 #define LINGER_MS 2000
 
 enum conn_state {
@@ -647,8 +655,11 @@ static int init_stream(pr_server *srv, pr_listener *l, pr_conn *c)
     c->h.handle.data = c;
     if (uv_accept(&l->h.stream, &c->h.stream) != 0)
         return -2;
-    if (!l->is_unix)
+    if (!l->is_unix) {
+        int sndbuf = TCP_SEND_BUFFER;
         uv_tcp_nodelay(&c->h.tcp, 1);
+        uv_send_buffer_size(&c->h.handle, &sndbuf); /* best effort: autotuned if refused */
+    }
     return 0;
 }
 
