@@ -96,10 +96,9 @@ json_t *pr_json_text(const char *s, size_t n)
 
     if (!s)
         return json_null();
-    j = json_stringn(s, n);
-    if (j)
+    if (pr_utf8_wellformed(s, n) && (j = json_stringn_nocheck(s, n)))
         return j;
-    c = pr_utf8_clean(s, n); /* invalid UTF-8 or NUL inside: repair */
+    c = pr_utf8_clean(s, n); /* invalid UTF-8: repair */
     j = c ? json_string(c) : NULL;
     free(c);
     return j;
@@ -1264,7 +1263,8 @@ static json_t *facets_json(const facet_list *l)
         char *key;
         /* jansson refuses a key that is not UTF-8: repaired then */
         if (no_controls(l->v[i].value) &&
-            json_object_set_new(kind, l->v[i].value, json_integer(l->v[i].count)) == 0)
+            pr_utf8_wellformed(l->v[i].value, strlen(l->v[i].value)) &&
+            json_object_set_new_nocheck(kind, l->v[i].value, json_integer(l->v[i].count)) == 0)
             continue;
         key = pr_utf8_clean(l->v[i].value, strlen(l->v[i].value));
         if (key)
@@ -1289,14 +1289,54 @@ static json_t *col_text(sqlite3_stmt *st, int col)
     return t ? pr_json_text(t, sqlite3_column_bytes(st, col)) : json_null();
 }
 
+/*
+ * The strings of T (N bytes) appended to OUT when T is a flat list of
+ * plain strings: '[', items '"..."' holding valid UTF-8 without a
+ * backslash or a control byte, separated by ',', then ']' and nothing
+ * else. Returns 0 (OUT unchanged) for any other text, jansson's to read.
+ *
+ * Why: the indexer stores categories and tags with json_dumps (json_list,
+ * indexer.c), so nearly every stored list has this form, and the parser's
+ * fixed cost (about 5,000 instructions a list) was a tenth of a broad
+ * query's answer. Every text taken here is read by json_loadb as the same
+ * strings (JSON's grammar for such a list has no other reading).
+ */
+static int plain_string_list(const char *t, size_t n, json_t *out)
+{
+    size_t i = 1, start;
+    json_t *v;
+
+    if (n < 2 || t[0] != '[' || t[n - 1] != ']')
+        return 0;
+    while (i < n - 1) {
+        if (t[i] != '"')
+            goto other;
+        for (start = ++i; i < n - 1 && t[i] != '"'; i++)
+            if (t[i] == '\\' || (unsigned char)t[i] < 0x20)
+                goto other;
+        if (i == n - 1 || !pr_utf8_wellformed(t + start, i - start) ||
+            !(v = json_stringn_nocheck(t + start, i - start)) || json_array_append_new(out, v))
+            goto other;
+        if (++i < n - 1 && (t[i++] != ',' || i == n - 1))
+            goto other;
+    }
+    return 1;
+other:
+    json_array_clear(out);
+    return 0;
+}
+
 /* A JSON array of strings stored as text; [] when it is anything else. */
 static json_t *col_string_array(sqlite3_stmt *st, int col)
 {
     const char *t = (const char *)sqlite3_column_text(st, col);
-    json_t *a = t ? json_loadb(t, sqlite3_column_bytes(st, col), 0, NULL) : NULL;
-    json_t *out = json_array(), *v;
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, col) : 0;
+    json_t *out = json_array(), *a, *v;
     size_t i;
 
+    if (!t || !out || plain_string_list(t, n, out))
+        return out;
+    a = json_loadb(t, n, 0, NULL);
     if (json_is_array(a))
         json_array_foreach(a, i, v)
             if (json_is_string(v))
@@ -1342,17 +1382,20 @@ static json_t *hit_json(pr_searcher *s, const snippet_terms *terms, sqlite3_stmt
                                  title ? sqlite3_column_bytes(st, DC_TITLE) : 0);
     char *sn = hit_snippet(s, terms, st);
 
-    json_object_set_new(h, "path", col_text(st, DC_PATH));
-    json_object_set_new(h, "url", col_text(st, DC_URL));
-    json_object_set_new(h, "collection", col_text(st, DC_COLLECTION));
-    json_object_set_new(h, "title", col_text(st, DC_TITLE));
-    json_object_set_new(h, "title_html", th ? json_string(th) : json_string(""));
-    json_object_set_new(h, "date", col_text(st, DC_DATE));
-    json_object_set_new(h, "categories", col_string_array(st, DC_CATEGORIES));
-    json_object_set_new(h, "tags", col_string_array(st, DC_TAGS));
-    json_object_set_new(h, "snippet_html", sn ? json_string(sn) : json_string(""));
-    json_object_set_new(h, "score", json_real(round_to(score, 0.001)));
-    json_object_set_new(h, "duplicates", json_array());
+    /* The keys are ASCII literals, and the highlighted strings valid UTF-8
+     * as snippet.h promises (pr_buf_add_html): jansson's checks, a byte at
+     * a time, are skipped. */
+    json_object_set_new_nocheck(h, "path", col_text(st, DC_PATH));
+    json_object_set_new_nocheck(h, "url", col_text(st, DC_URL));
+    json_object_set_new_nocheck(h, "collection", col_text(st, DC_COLLECTION));
+    json_object_set_new_nocheck(h, "title", col_text(st, DC_TITLE));
+    json_object_set_new_nocheck(h, "title_html", json_stringn_nocheck(th ? th : "", th ? strlen(th) : 0));
+    json_object_set_new_nocheck(h, "date", col_text(st, DC_DATE));
+    json_object_set_new_nocheck(h, "categories", col_string_array(st, DC_CATEGORIES));
+    json_object_set_new_nocheck(h, "tags", col_string_array(st, DC_TAGS));
+    json_object_set_new_nocheck(h, "snippet_html", json_stringn_nocheck(sn ? sn : "", sn ? strlen(sn) : 0));
+    json_object_set_new_nocheck(h, "score", json_real(round_to(score, 0.001)));
+    json_object_set_new_nocheck(h, "duplicates", json_array());
     free(th);
     free(sn);
     return h;

@@ -20,6 +20,9 @@ check_PROGRAMS += tests/test_snippet_scan
 tests_test_snippet_scan_SOURCES = tests/test_snippet_scan.c tests/snippet_bytes.c tests/unit.h tests/test_files.h
 tests_test_snippet_scan_LDADD = $(PR_CORE)
 tests_test_snippet_scan_CPPFLAGS = -DPR_TEST_SRCDIR='"$(abs_top_srcdir)"'
+check_PROGRAMS += tests/test_search_util
+tests_test_search_util_SOURCES = tests/test_search_util.c tests/unit.h
+tests_test_search_util_LDADD = $(PR_CORE)
 check_PROGRAMS += tests/test_prefix_surfaces
 tests_test_prefix_surfaces_SOURCES = tests/test_prefix_surfaces.c tests/unit.h
 tests_test_prefix_surfaces_LDADD = $(PR_CORE)

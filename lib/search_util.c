@@ -6,6 +6,7 @@
  */
 #include "search_util.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -110,6 +111,32 @@ int pr_utf8_char(const unsigned char *s, size_t n, unsigned *cp)
     if (cp)
         *cp = c;
     return len;
+}
+
+int pr_utf8_wellformed(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    uint64_t w;
+    int l;
+
+    while (i < n) {
+        if (i + 8 <= n) {
+            memcpy(&w, u + i, 8);
+            if (!(w & 0x8080808080808080ULL)) {
+                i += 8;
+                continue;
+            }
+        }
+        if (u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if ((l = pr_utf8_char(u + i, n - i, NULL)) == 0)
+            return 0;
+        i += (size_t)l;
+    }
+    return 1;
 }
 
 int pr_is_control(unsigned cp)

@@ -33,6 +33,14 @@ char *pr_buf_take(pr_buf *b);
  */
 int pr_utf8_char(const unsigned char *s, size_t n, unsigned *cp);
 
+/*
+ * 1 when all N bytes of S are valid UTF-8 by pr_utf8_char (NUL bytes
+ * included), else 0: exactly the strings jansson's json_stringn() accepts,
+ * so they can go to json_stringn_nocheck() instead (its own check reads a
+ * byte at a time; this one eight ASCII bytes at a time).
+ */
+int pr_utf8_wellformed(const char *s, size_t n);
+
 /* Non-zero for code points we never pass on: C0/C1 controls and DEL. */
 int pr_is_control(unsigned cp);
 

@@ -5,6 +5,7 @@
  * the JSON shape of SPEC section 7, suggestions, stats and refresh.
  */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -775,6 +776,56 @@ static void test_facet_keys(const char *path)
     json_decref(res);
 }
 
+/* A hit's categories and tags are its stored lists' strings (SPEC section
+ * 7), whichever way they are read: the flat plain lists the indexer
+ * writes are split directly, anything else goes through jansson, and
+ * both must give what jansson alone gives (non-strings dropped, [] for
+ * what is not a list). */
+static void test_stored_lists(const char *path)
+{
+    static const char *const stored[] = {
+        "[]", "[\"a\"]", "[\"a\",\"b\"]", "[\"\",\"\"]", "[\"\xC3\xA9t\xC3\xA9\",\"l\xE2\x80\x99\xC3\x89tat\"]",
+        "[\"say \\\"hi\\\"\"]", "[\"back\\\\slash\",\"x\"]", "[\"\\u00e9\"]", "[ \"a\" , \"b\" ]",
+        "[\"a\",1,\"b\"]", "[\"a\",]", "[\"a\"", "[\"a\"]x", "\"a\"", "[\"a\"\"b\"]", "[,\"a\"]",
+        "[\"\xFF\"]", "[\"a\tb\"]", "[\"a\x7F\"]", "[\"\xC3\"]", "[\"\xED\xA0\x80\"]", "", "[\"]",
+        "[\"a]\",\"[b\"]", "{\"a\":1}", "[[\"a\"]]",
+    };
+    fx_doc d = {"_actualites/xylocope.md", "actualites", "Xylocope", "2018-05-03",
+                {"Article", NULL, NULL}, {"dirigeable", NULL, NULL},
+                NULL, NULL, "Un xylocope au-dessus du parc."};
+    pr_error err;
+    sqlite3 *db = pr_index_open(path, 0, &err);
+    int ok = db != NULL && fx_add(db, &d) == 0;
+
+    CHECK_MSG(ok, "a page to store lists in");
+    for (size_t i = 0; ok && i < sizeof stored / sizeof *stored; i++) {
+        sqlite3_stmt *st = NULL;
+        json_t *res, *got, *want = json_array(), *parsed, *v;
+        size_t k;
+        char what[80];
+
+        ok = sqlite3_prepare_v2(db, "UPDATE documents SET tags = ? WHERE path = ?", -1, &st,
+                                NULL) == SQLITE_OK;
+        sqlite3_bind_text(st, 1, stored[i], (int)strlen(stored[i]), SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, d.path, -1, SQLITE_STATIC);
+        ok = ok && sqlite3_step(st) == SQLITE_DONE;
+        sqlite3_finalize(st);
+        parsed = json_loadb(stored[i], strlen(stored[i]), 0, NULL);
+        if (json_is_array(parsed))
+            json_array_foreach(parsed, k, v)
+                if (json_is_string(v))
+                    json_array_append(want, v);
+        json_decref(parsed);
+        res = q("xylocope");
+        got = json_object_get(json_array_get(json_object_get(res, "hits"), 0), "tags");
+        snprintf(what, sizeof what, "stored tags, case %zu, read as jansson reads them", i);
+        CHECK_MSG(ok && res && total(res) == 1 && json_equal(got, want), what);
+        json_decref(want);
+        json_decref(res);
+    }
+    sqlite3_close(db);
+}
+
 int main(void)
 {
     char path[256];
@@ -803,6 +854,7 @@ int main(void)
         test_phrase_counts(path);
         test_match_walk(path);
         test_facet_keys(path);
+        test_stored_lists(path);
         pr_searcher_close(S);
     }
     test_open_errors();
