@@ -1373,6 +1373,14 @@ static char *hit_snippet(pr_searcher *s, const snippet_terms *terms, sqlite3_stm
     return b ? b : strdup("");
 }
 
+/* A highlighted string as JSON ("" when NULL: out of memory). It is valid
+ * UTF-8 as snippet.h promises (pr_buf_add_html), so jansson's own check,
+ * a byte at a time, is skipped. */
+static json_t *html_string(const char *html)
+{
+    return json_string_nocheck(html ? html : "");
+}
+
 static json_t *hit_json(pr_searcher *s, const snippet_terms *terms, sqlite3_stmt *st,
                         double score)
 {
@@ -1382,18 +1390,16 @@ static json_t *hit_json(pr_searcher *s, const snippet_terms *terms, sqlite3_stmt
                                  title ? sqlite3_column_bytes(st, DC_TITLE) : 0);
     char *sn = hit_snippet(s, terms, st);
 
-    /* The keys are ASCII literals, and the highlighted strings valid UTF-8
-     * as snippet.h promises (pr_buf_add_html): jansson's checks, a byte at
-     * a time, are skipped. */
+    /* The keys are ASCII literals: not checked either. */
     json_object_set_new_nocheck(h, "path", col_text(st, DC_PATH));
     json_object_set_new_nocheck(h, "url", col_text(st, DC_URL));
     json_object_set_new_nocheck(h, "collection", col_text(st, DC_COLLECTION));
     json_object_set_new_nocheck(h, "title", col_text(st, DC_TITLE));
-    json_object_set_new_nocheck(h, "title_html", json_stringn_nocheck(th ? th : "", th ? strlen(th) : 0));
+    json_object_set_new_nocheck(h, "title_html", html_string(th));
     json_object_set_new_nocheck(h, "date", col_text(st, DC_DATE));
     json_object_set_new_nocheck(h, "categories", col_string_array(st, DC_CATEGORIES));
     json_object_set_new_nocheck(h, "tags", col_string_array(st, DC_TAGS));
-    json_object_set_new_nocheck(h, "snippet_html", json_stringn_nocheck(sn ? sn : "", sn ? strlen(sn) : 0));
+    json_object_set_new_nocheck(h, "snippet_html", html_string(sn));
     json_object_set_new_nocheck(h, "score", json_real(round_to(score, 0.001)));
     json_object_set_new_nocheck(h, "duplicates", json_array());
     free(th);

@@ -784,7 +784,8 @@ static void test_facet_keys(const char *path)
 static void test_stored_lists(const char *path)
 {
     static const char *const stored[] = {
-        "[]", "[\"a\"]", "[\"a\",\"b\"]", "[\"\",\"\"]", "[\"\xC3\xA9t\xC3\xA9\",\"l\xE2\x80\x99\xC3\x89tat\"]",
+        "[]", "[\"a\"]", "[\"a\",\"b\"]", "[\"\",\"\"]",
+        "[\"\xC3\xA9t\xC3\xA9\",\"l\xE2\x80\x99\xC3\x89tat\"]",
         "[\"say \\\"hi\\\"\"]", "[\"back\\\\slash\",\"x\"]", "[\"\\u00e9\"]", "[ \"a\" , \"b\" ]",
         "[\"a\",1,\"b\"]", "[\"a\",]", "[\"a\"", "[\"a\"]x", "\"a\"", "[\"a\"\"b\"]", "[,\"a\"]",
         "[\"\xFF\"]", "[\"a\tb\"]", "[\"a\x7F\"]", "[\"\xC3\"]", "[\"\xED\xA0\x80\"]", "", "[\"]",
